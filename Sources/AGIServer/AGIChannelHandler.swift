@@ -1,0 +1,260 @@
+import Logging
+import NIOCore
+
+/// Limits and deadlines that apply to every session.
+struct AGISessionLimits: Sendable {
+    var maximumLineLength: Int
+    var maximumEnvironmentKeys: Int
+    var environmentTimeout: TimeAmount
+    var replyTimeout: TimeAmount
+    var lingerTimeout: TimeAmount
+}
+
+/// The one channel handler of a FastAGI connection.
+///
+/// It frames LF-terminated lines itself (draining every complete line of a read in one pass),
+/// feeds them to ``AGISessionStateMachine`` and runs the actions it returns: resuming the
+/// session's waiting continuation, failing it, or closing the connection. Everything here runs
+/// on the channel's event loop; ``AGIConnection`` is the thread-safe face the session uses.
+final class AGIChannelHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private var machine: AGISessionStateMachine
+    private let limits: AGISessionLimits
+    private let metrics: AGIMetrics
+    private let state: AGIConnectionFlags
+    var logger: Logger
+
+    private var context: ChannelHandlerContext?
+    private var pending: ByteBuffer?
+    private var environmentWaiter: UnsafeContinuation<AGIEnvironment, any Error>?
+    private var environmentReady = false
+    private var replyWaiter: UnsafeContinuation<AGIReply, any Error>?
+    private var inFlight: (name: String, sentAt: NIODeadline)?
+    private var replyDeadline: NIODeadline?
+    private var timer: Scheduled<Void>?
+    private var ended: AGIError?
+
+    init(limits: AGISessionLimits, metrics: AGIMetrics, flags: AGIConnectionFlags, logger: Logger) {
+        self.machine = AGISessionStateMachine(maximumEnvironmentKeys: limits.maximumEnvironmentKeys)
+        self.limits = limits
+        self.metrics = metrics
+        self.state = flags
+        self.logger = logger
+    }
+
+    // MARK: Channel events
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        let deadline = NIODeadline.now() + limits.environmentTimeout
+        timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            timer = nil
+            timerFired()
+        }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        timer?.cancel()
+        timer = nil
+        self.context = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var incoming = unwrapInboundIn(data)
+        if var buffered = pending {
+            pending = nil
+            buffered.writeBuffer(&incoming)
+            incoming = buffered
+        }
+        while let newline = incoming.withUnsafeReadableBytes({ $0.firstIndex(of: UInt8(ascii: "\n")) }) {
+            if newline > limits.maximumLineLength {
+                endSession(AGIError(.lineTooLong, "a line of \(newline) bytes is longer than the limit of \(limits.maximumLineLength)"), context: context)
+                return
+            }
+            let line = incoming.readSlice(length: newline)!
+            incoming.moveReaderIndex(forwardBy: 1)
+            handle(machine.lineReceived(line), context: context)
+            if ended != nil { return }
+        }
+        if incoming.readableBytes > limits.maximumLineLength {
+            endSession(AGIError(.lineTooLong, "more than \(limits.maximumLineLength) bytes without a line end"), context: context)
+            return
+        }
+        if incoming.readableBytes > 0 {
+            incoming.discardReadBytes()
+            pending = incoming
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if ended == nil {
+            let error: AGIError =
+                machine.hungUp
+                ? AGIError(.hungUp, "the channel hung up")
+                : AGIError(.connectionClosed, environmentReady ? "Asterisk closed the connection" : "Asterisk closed the connection during the environment block")
+            ended = error
+            _ = machine.finish()
+            failWaiters(error)
+        }
+        timer?.cancel()
+        timer = nil
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        endSession(AGIError(.connectionClosed, "socket error: \(error)"), context: context)
+    }
+
+    // MARK: Requests from the session (on the event loop)
+
+    func waitForEnvironment(_ continuation: UnsafeContinuation<AGIEnvironment, any Error>) {
+        if environmentReady {
+            continuation.resume(returning: machine.environment)
+        } else if let ended {
+            continuation.resume(throwing: ended)
+        } else {
+            environmentWaiter = continuation
+        }
+    }
+
+    func send(_ command: AGICommand, timeout: TimeAmount?, _ continuation: UnsafeContinuation<AGIReply, any Error>) {
+        guard let context else {
+            continuation.resume(throwing: ended ?? AGIError(.connectionClosed, "the session has ended"))
+            return
+        }
+        var buffer = context.channel.allocator.buffer(capacity: 64)
+        do {
+            try command.encode(into: &buffer)
+        } catch {
+            continuation.resume(throwing: error)
+            return
+        }
+        switch machine.sendCommand() {
+        case .fail(let error):
+            continuation.resume(throwing: error)
+        case .write:
+            let now = NIODeadline.now()
+            replyWaiter = continuation
+            inFlight = (command.name, now)
+            let deadline = now + (timeout ?? (limits.replyTimeout + .milliseconds(command.expectedMilliseconds)))
+            replyDeadline = deadline
+            if timer == nil { armTimer(deadline, context: context) }
+            logger.trace("AGI command", metadata: ["agi.command": "\(command)"])
+            context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+        }
+    }
+
+    /// Ends the session from the server's side: half-closes so Asterisk sees the script end
+    /// (it then writes its final `HANGUP` and closes), and closes fully after the linger time.
+    func finish(failure: Bool) {
+        guard let context else { return }
+        if ended == nil {
+            ended = AGIError(.connectionClosed, "the session has ended")
+            if machine.finish() { failWaiters(ended!) }
+        }
+        if failure {
+            var line = context.channel.allocator.buffer(capacity: 8)
+            line.writeString("FAILURE\n")
+            context.writeAndFlush(wrapOutboundOut(line), promise: nil)
+        }
+        context.close(mode: .output, promise: nil)
+        timer?.cancel()
+        replyDeadline = nil
+        armTimer(.now() + limits.lingerTimeout, context: context)
+    }
+
+    // MARK: Internals
+
+    private func handle(_ action: AGISessionStateMachine.LineAction, context: ChannelHandlerContext) {
+        switch action {
+        case .none:
+            break
+        case .environmentComplete:
+            environmentReady = true
+            timer?.cancel()
+            timer = nil
+            logger[metadataKey: "agi.uniqueid"] = "\(machine.environment.uniqueID)"
+            logger[metadataKey: "agi.script"] = "\(machine.environment.script)"
+            if let waiter = environmentWaiter {
+                environmentWaiter = nil
+                waiter.resume(returning: machine.environment)
+            }
+        case .reply(let reply):
+            replyDeadline = nil
+            if let inFlight {
+                self.inFlight = nil
+                metrics.recordReply(command: inFlight.name, code: reply.code, since: inFlight.sentAt)
+            }
+            logger.trace("AGI reply", metadata: ["agi.reply": "\(reply.line)"])
+            if let waiter = replyWaiter {
+                replyWaiter = nil
+                waiter.resume(returning: reply)
+            }
+        case .hangup(let failPending):
+            state.markHungUp()
+            logger.debug("Asterisk sent HANGUP", metadata: ["agi.command_in_flight": "\(failPending)"])
+            let error = AGIError(.hungUp, inFlight.map { "the channel hung up during \($0.name)" } ?? "the channel hung up")
+            ended = error
+            failWaiters(error)
+            // Asterisk keeps the channel in AGI() until the server closes the socket.
+            context.close(promise: nil)
+        case .protocolError(let error):
+            endSession(error, context: context)
+        }
+    }
+
+    private func endSession(_ error: AGIError, context: ChannelHandlerContext) {
+        guard ended == nil else { return }
+        ended = error
+        _ = machine.finish()
+        logger.warning("AGI session ended", metadata: ["error": "\(error)"])
+        failWaiters(error)
+        context.close(promise: nil)
+    }
+
+    private func failWaiters(_ error: AGIError) {
+        replyDeadline = nil
+        inFlight = nil
+        if let waiter = environmentWaiter {
+            environmentWaiter = nil
+            waiter.resume(throwing: error)
+        }
+        if let waiter = replyWaiter {
+            replyWaiter = nil
+            waiter.resume(throwing: error)
+        }
+    }
+
+    private func armTimer(_ deadline: NIODeadline, context: ChannelHandlerContext) {
+        timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            timer = nil
+            timerFired()
+        }
+    }
+
+    /// One timer per session, re-armed lazily: sending a command only moves `replyDeadline`,
+    /// so the common case (a reply within milliseconds) schedules nothing.
+    private func timerFired() {
+        guard let context else { return }
+        if ended != nil {
+            // The linger time after the half-close is over.
+            context.close(promise: nil)
+            return
+        }
+        if !environmentReady {
+            endSession(AGIError(.environmentTimeout, "no complete environment block within \(limits.environmentTimeout.nanoseconds / 1_000_000) ms"), context: context)
+            return
+        }
+        if let deadline = replyDeadline {
+            if deadline <= .now() {
+                let name = inFlight?.name ?? "command"
+                metrics.replyTimeouts.increment()
+                endSession(AGIError(.replyTimeout, "no reply to \(name) before its deadline"), context: context)
+            } else {
+                armTimer(deadline, context: context)
+            }
+        }
+    }
+}

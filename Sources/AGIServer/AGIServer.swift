@@ -1,0 +1,259 @@
+public import CoreMetrics
+public import Logging
+public import NIOCore
+public import NIOPosix
+import Synchronization
+
+/// A FastAGI server: accepts the sessions Asterisk opens with `AGI(agi://host:port/script,…)`
+/// and runs the handler routed by the script path, one task per session.
+///
+/// ```swift
+/// var routes = AGIRoutes()
+/// routes.add("/health") { session in try await session.setVariable("HELPLINE_STATUS", "ok") }
+/// let server = AGIServer(configuration: .init(), routes: routes, logger: logger)
+/// try await server.run()   // until beginGracefulShutdown() or cancellation
+/// ```
+///
+/// Every session runs on its channel's event loop (no thread switch per command). A handler
+/// that throws ends only its own session: the failure is logged with the call's uniqueid,
+/// counted, and Asterisk receives `FAILURE` so its dialplan falls back. An unknown script, or a
+/// session over the limit, gets `FAILURE` too. On shutdown the server stops accepting, lets
+/// sessions finish until ``Configuration/drainTimeout``, then ends the rest.
+public final class AGIServer: Sendable {
+    /// Where and how the server listens, and the limits every session gets.
+    public struct Configuration: Sendable {
+        /// Address to bind. Defaults to `127.0.0.1` (Asterisk on the same host).
+        public var host: String = "127.0.0.1"
+        /// TCP port. Defaults to 4573, Asterisk's default for `agi://`. Use 0 for any free port.
+        public var port: Int = 4573
+        /// Peers allowed to open sessions. Defaults to loopback only (`127.0.0.0/8`, `::1`).
+        public var allowList: [AGIPeerRule] = AGIPeerRule.loopback
+        /// The listen backlog. Defaults to 4096 (call bursts open many sessions at once).
+        public var backlog: Int = 4096
+        /// The most sessions at once; more are answered `FAILURE`. Defaults to 4000.
+        public var maximumSessions: Int = 4000
+        /// How long Asterisk may take to send the environment block. Defaults to five seconds.
+        public var environmentTimeout: Duration = .seconds(5)
+        /// How long a reply may take beyond the command's own timeout arguments (prompts play
+        /// for as long as they last). Defaults to 120 seconds.
+        public var replyTimeout: Duration = .seconds(120)
+        /// How long running sessions may continue after shutdown begins. Defaults to 30 seconds.
+        public var drainTimeout: Duration = .seconds(30)
+        /// How long to wait for Asterisk to close after the server ends a session. Defaults to five seconds.
+        public var lingerTimeout: Duration = .seconds(5)
+        /// The longest line accepted from Asterisk. Defaults to 16384 bytes.
+        public var maximumLineLength: Int = 16_384
+        /// The most keys in an environment block. Defaults to 256 (Asterisk sends about 25 plus arguments).
+        public var maximumEnvironmentKeys: Int = 256
+
+        /// The defaults documented on each property.
+        public init() {}
+
+        var limits: AGISessionLimits {
+            AGISessionLimits(
+                maximumLineLength: maximumLineLength, maximumEnvironmentKeys: maximumEnvironmentKeys,
+                environmentTimeout: TimeAmount(environmentTimeout), replyTimeout: TimeAmount(replyTimeout),
+                lingerTimeout: TimeAmount(lingerTimeout))
+        }
+    }
+
+    private struct State {
+        var listener: (any Channel)?
+        var shuttingDown = false
+        var connections: [ObjectIdentifier: any Channel] = [:]
+        var active = 0
+    }
+
+    /// The server's configuration.
+    public let configuration: Configuration
+    private let routes: AGIRoutes
+    private let group: any EventLoopGroup
+    private let logger: Logger
+    private let metrics: AGIMetrics
+    private let state = Mutex(State())
+
+    /// Creates a server; nothing listens until ``run(onListening:)``.
+    ///
+    /// - Parameters:
+    ///   - eventLoopGroup: the loops sessions run on. Defaults to NIO's shared group (one loop per core).
+    ///   - metricsFactory: where metrics go. Defaults to the process's `MetricsSystem`.
+    public init(
+        configuration: Configuration, routes: AGIRoutes, logger: Logger,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        metricsFactory: any MetricsFactory = MetricsSystem.factory
+    ) {
+        self.configuration = configuration
+        self.routes = routes
+        self.logger = logger
+        self.group = eventLoopGroup
+        self.metrics = AGIMetrics(factory: metricsFactory)
+    }
+
+    /// The number of open connections (sessions, refused sessions being answered, and
+    /// sessions lingering until Asterisk closes).
+    public var connectionCount: Int { state.withLock { $0.connections.count } }
+
+    /// Listens and serves until ``beginGracefulShutdown()`` (then drains) or until the calling
+    /// task is cancelled (then ends every session at once).
+    ///
+    /// - Parameter onListening: called with the bound address once the socket listens.
+    public func run(onListening: @Sendable (SocketAddress) -> Void = { _ in }) async throws {
+        var executors: [ObjectIdentifier: EventLoopTaskExecutor] = [:]
+        for loop in group.makeIterator() { executors[ObjectIdentifier(loop)] = EventLoopTaskExecutor(loop) }
+
+        let listener = try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: Int32(clamping: configuration.backlog))
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .bind(host: configuration.host, port: configuration.port) { child in
+                child.eventLoop.makeCompletedFuture { try self.accept(child) }
+            }
+        let alreadyStopping = state.withLock { state in
+            state.listener = listener.channel
+            return state.shuttingDown
+        }
+        if alreadyStopping { listener.channel.close(promise: nil) }
+        if let address = listener.channel.localAddress {
+            logger.info("FastAGI server listening", metadata: ["agi.listen": "\(address)", "agi.allow": "\(configuration.allowList)"])
+            onListening(address)
+        }
+
+        await withDiscardingTaskGroup { group in
+            do {
+                try await listener.executeThenClose { inbound in
+                    for try await connection in inbound {
+                        guard let connection else { continue }
+                        let executor = executors[ObjectIdentifier(connection.eventLoop)]
+                        group.addTask(executorPreference: executor) {
+                            await self.runSession(connection)
+                        }
+                    }
+                }
+            } catch {
+                if !Task.isCancelled && !state.withLock({ $0.shuttingDown }) {
+                    logger.error("FastAGI listener failed", metadata: ["error": "\(error)"])
+                }
+            }
+            await drain()
+        }
+        logger.info("FastAGI server stopped")
+    }
+
+    /// Stops accepting sessions; running sessions get ``Configuration/drainTimeout`` to finish.
+    public func beginGracefulShutdown() {
+        let listener = state.withLock { state -> (any Channel)? in
+            state.shuttingDown = true
+            return state.listener
+        }
+        logger.info("FastAGI server draining", metadata: ["agi.sessions": "\(connectionCount)"])
+        listener?.close(promise: nil)
+    }
+
+    private func accept(_ child: any Channel) throws -> AGIConnection? {
+        var logger = self.logger
+        let peer = child.remoteAddress
+        logger[metadataKey: "agi.peer"] = "\(peer.map { "\($0)" } ?? "unknown")"
+        guard let peer, configuration.allowList.contains(where: { $0.matches(peer) }) else {
+            metrics.refusedAllowList.increment()
+            logger.warning("FastAGI connection refused: peer is not in the allow-list")
+            child.close(promise: nil)
+            return nil
+        }
+        let id = ObjectIdentifier(child)
+        let overLimit = state.withLock { state -> Bool in
+            state.connections[id] = child
+            guard state.active < configuration.maximumSessions else { return true }
+            state.active += 1
+            return false
+        }
+        if !overLimit {
+            metrics.accepted.increment()
+            metrics.active.increment()
+        }
+        child.closeFuture.whenComplete { _ in
+            self.state.withLock { state in
+                state.connections[id] = nil
+                if !overLimit { state.active -= 1 }
+            }
+            if !overLimit { self.metrics.active.decrement() }
+        }
+        let flags = AGIConnectionFlags()
+        let handler = AGIChannelHandler(limits: configuration.limits, metrics: metrics, flags: flags, logger: logger)
+        try child.pipeline.syncOperations.addHandler(handler)
+        return AGIConnection(channel: child, handler: handler, flags: flags, overLimit: overLimit, logger: logger)
+    }
+
+    private func runSession(_ connection: AGIConnection) async {
+        var logger = connection.logger
+        do {
+            let environment = try await connection.environment()
+            logger[metadataKey: "agi.uniqueid"] = "\(environment.uniqueID)"
+            logger[metadataKey: "agi.script"] = "\(environment.script)"
+            if connection.overLimit {
+                metrics.refusedLimit.increment()
+                logger.warning(
+                    "FastAGI session refused: the session limit is reached; sent FAILURE so the dialplan falls back",
+                    metadata: ["agi.maximum_sessions": "\(configuration.maximumSessions)"])
+                connection.finish(failure: true)
+            } else if let handler = routes.handler(for: environment.scriptPath) {
+                let session = AGISession(environment: environment, logger: logger, connection: connection)
+                do {
+                    try await handler(session)
+                    connection.finish(failure: false)
+                } catch let error as AGIError where error.code == .hungUp {
+                    logger.debug("FastAGI session ended by hangup")
+                    connection.finish(failure: false)
+                } catch {
+                    metrics.failed.increment()
+                    logger.error("FastAGI handler failed; sent FAILURE so the dialplan falls back", metadata: ["error": "\(error)"])
+                    connection.finish(failure: true)
+                }
+            } else {
+                metrics.unknownScript.increment()
+                logger.warning(
+                    "FastAGI session for an unknown script; sent FAILURE so the dialplan falls back",
+                    metadata: ["agi.script_path": "\(environment.scriptPath)", "agi.known_scripts": "\(routes.paths)"])
+                connection.finish(failure: true)
+            }
+        } catch {
+            metrics.failed.increment()
+            logger.warning("FastAGI session ended before its environment block was complete", metadata: ["error": "\(error)"])
+        }
+        try? await connection.channel.closeFuture.get()
+    }
+
+    private func drain() async {
+        let clock = ContinuousClock()
+        let deadline = clock.now + configuration.drainTimeout
+        while connectionCount > 0, clock.now < deadline, !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        let remaining = state.withLock { Array($0.connections.values) }
+        if !remaining.isEmpty {
+            logger.warning("FastAGI drain deadline passed; ending the remaining sessions", metadata: ["agi.sessions": "\(remaining.count)"])
+            for channel in remaining { channel.close(promise: nil) }
+        }
+    }
+}
+
+/// The handlers of a server, by script path (`/inbound` for `agi://host/inbound?x=y`).
+public struct AGIRoutes: Sendable {
+    /// A session handler: runs the call, then returns (or throws) to end the session.
+    public typealias Handler = @Sendable (AGISession) async throws -> Void
+
+    private var handlers: [String: Handler] = [:]
+
+    /// No routes.
+    public init() {}
+
+    /// Routes `path` (with or without its leading `/`) to `handler`, replacing any earlier one.
+    public mutating func add(_ path: String, _ handler: @escaping Handler) {
+        handlers[path.hasPrefix("/") ? path : "/" + path] = handler
+    }
+
+    /// The handler for a script path, if any.
+    public func handler(for path: String) -> Handler? { handlers[path] }
+
+    /// The routed paths, sorted.
+    public var paths: [String] { handlers.keys.sorted() }
+}

@@ -1,0 +1,238 @@
+public import AGIServer
+public import Logging
+import Yams
+
+/// The daemon's configuration: what `helpline serve` reads from its YAML file.
+///
+/// Every key is optional; a missing file means all defaults. Durations are a number of seconds
+/// or a string with a unit (`"250ms"`, `"5s"`, `"2m"`). Unknown keys and wrong types are errors
+/// reported as `FILE:LINE:COLUMN: message`.
+///
+/// ```yaml
+/// agi:
+///   listen: 0.0.0.0:4573
+///   allow: [10.20.0.11, 127.0.0.1]
+/// database:
+///   path: /var/lib/helpline/helpline.sqlite
+/// log:
+///   level: info
+/// ```
+public struct HelplineConfiguration: Sendable {
+    /// The FastAGI server. Defaults to ``AGIServer/Configuration``'s defaults (127.0.0.1:4573, loopback peers only).
+    public var agi = AGIServer.Configuration()
+    /// The SQLite database file. Defaults to `helpline.sqlite` in the working directory.
+    public var databasePath = "helpline.sqlite"
+    /// The lowest log level written. Defaults to `info`.
+    public var logLevel: Logger.Level = .info
+
+    /// All defaults.
+    public init() {}
+
+    /// Reads a configuration from YAML text; `file` names it in error messages.
+    public init(yaml: String, file: String) throws(ConfigurationError) {
+        self.init()
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: yaml)
+        } catch let error as YamlError {
+            throw ConfigurationError.yaml(error, file: file)
+        } catch {
+            throw ConfigurationError(file: file, line: 1, column: 1, message: "\(error)")
+        }
+        guard let root else { return }  // an empty file: all defaults
+        let reader = ConfigurationReader(file: file)
+        try reader.mapping(root, path: "") { key, value throws(ConfigurationError) in
+            switch key {
+            case "agi":
+                try reader.mapping(value, path: "agi") { key, value throws(ConfigurationError) in
+                    let path = "agi." + key
+                    switch key {
+                    case "listen":
+                        let (host, port) = try reader.hostPort(value, path: path)
+                        agi.host = host
+                        agi.port = port
+                    case "allow":
+                        agi.allowList = try reader.sequence(value, path: path).map { item throws(ConfigurationError) in
+                            let text = try reader.string(item, path: path)
+                            guard let rule = AGIPeerRule(text) else {
+                                throw reader.error(item, "\(path): '\(text)' is not an IP address or CIDR block (like 10.20.0.0/16)")
+                            }
+                            return rule
+                        }
+                    case "max_sessions": agi.maximumSessions = try reader.integer(value, path: path, in: 1...1_000_000)
+                    case "backlog": agi.backlog = try reader.integer(value, path: path, in: 1...65_535)
+                    case "environment_timeout": agi.environmentTimeout = try reader.duration(value, path: path)
+                    case "reply_timeout": agi.replyTimeout = try reader.duration(value, path: path)
+                    case "drain_timeout": agi.drainTimeout = try reader.duration(value, path: path)
+                    case "linger_timeout": agi.lingerTimeout = try reader.duration(value, path: path)
+                    case "max_line_length": agi.maximumLineLength = try reader.integer(value, path: path, in: 1024...1_048_576)
+                    case "max_environment_keys": agi.maximumEnvironmentKeys = try reader.integer(value, path: path, in: 32...100_000)
+                    default:
+                        throw reader.unknownKey(value, path: path, known: ["listen", "allow", "max_sessions", "backlog", "environment_timeout", "reply_timeout", "drain_timeout", "linger_timeout", "max_line_length", "max_environment_keys"])
+                    }
+                }
+            case "database":
+                try reader.mapping(value, path: "database") { key, value throws(ConfigurationError) in
+                    switch key {
+                    case "path":
+                        databasePath = try reader.string(value, path: "database.path")
+                        if databasePath.isEmpty { throw reader.error(value, "database.path must not be empty") }
+                    default:
+                        throw reader.unknownKey(value, path: "database." + key, known: ["path"])
+                    }
+                }
+            case "log":
+                try reader.mapping(value, path: "log") { key, value throws(ConfigurationError) in
+                    switch key {
+                    case "level": logLevel = try reader.logLevel(value, path: "log.level")
+                    default: throw reader.unknownKey(value, path: "log." + key, known: ["level"])
+                    }
+                }
+            default:
+                throw reader.unknownKey(value, path: key, known: ["agi", "database", "log"])
+            }
+        }
+    }
+}
+
+/// A configuration problem, with the place in the file it was found (1-based line and column).
+public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
+    /// The file (or `--flag`) the problem is in.
+    public var file: String
+    /// The 1-based line.
+    public var line: Int
+    /// The 1-based column.
+    public var column: Int
+    /// What is wrong, naming the key.
+    public var message: String
+
+    /// Creates an error.
+    public init(file: String, line: Int, column: Int, message: String) {
+        self.file = file
+        self.line = line
+        self.column = column
+        self.message = message
+    }
+
+    /// `FILE:LINE:COLUMN: message`, the form editors and CI logs link to.
+    public var description: String { "\(file):\(line):\(column): \(message)" }
+
+    static func yaml(_ error: YamlError, file: String) -> ConfigurationError {
+        switch error {
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
+            .composer(let context, let problem, let mark, _):
+            let detail = context.map { "\(problem) (\($0.text))" } ?? problem
+            return ConfigurationError(file: file, line: mark.line, column: mark.column, message: "YAML error: \(detail)")
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            return ConfigurationError(file: file, line: context.mark.line, column: context.mark.column, message: "duplicate keys: \(duplicates.joined(separator: ", "))")
+        default:
+            return ConfigurationError(file: file, line: 1, column: 1, message: "YAML error: \(error)")
+        }
+    }
+}
+
+/// Walks a composed YAML tree with precise errors.
+struct ConfigurationReader {
+    let file: String
+
+    func error(_ node: Node, _ message: String) -> ConfigurationError {
+        ConfigurationError(file: file, line: node.mark?.line ?? 1, column: node.mark?.column ?? 1, message: message)
+    }
+
+    func unknownKey(_ node: Node, path: String, known: [String]) -> ConfigurationError {
+        error(node, "unknown key '\(path)'; expected one of: \(known.joined(separator: ", "))")
+    }
+
+    func mapping(_ node: Node, path: String, _ body: (String, Node) throws(ConfigurationError) -> Void) throws(ConfigurationError) {
+        guard let mapping = node.mapping else {
+            throw error(node, "\(path.isEmpty ? "the top level" : path) must be a mapping of keys to values")
+        }
+        for (key, value) in mapping {
+            guard let name = key.scalar?.string else { throw error(key, "keys must be plain strings") }
+            try body(name, value)
+        }
+    }
+
+    func sequence(_ node: Node, path: String) throws(ConfigurationError) -> [Node] {
+        if let sequence = node.sequence { return Array(sequence) }
+        if node.scalar != nil { return [node] }  // a single value is a list of one
+        throw error(node, "\(path) must be a list")
+    }
+
+    func string(_ node: Node, path: String) throws(ConfigurationError) -> String {
+        guard let scalar = node.scalar else { throw error(node, "\(path) must be a single value, not a list or mapping") }
+        return scalar.string
+    }
+
+    func integer(_ node: Node, path: String, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
+        let text = try string(node, path: path)
+        guard let value = Int(text) else { throw error(node, "\(path) must be a whole number, not '\(text)'") }
+        guard range.contains(value) else { throw error(node, "\(path) must be between \(range.lowerBound) and \(range.upperBound), not \(value)") }
+        return value
+    }
+
+    func duration(_ node: Node, path: String) throws(ConfigurationError) -> Duration {
+        let text = try string(node, path: path).trimmingSpaces
+        guard let duration = parseDuration(String(text)) else {
+            throw error(node, "\(path) must be a duration such as 5, \"5s\", \"250ms\" or \"2m\", not '\(text)'")
+        }
+        return duration
+    }
+
+    func hostPort(_ node: Node, path: String) throws(ConfigurationError) -> (String, Int) {
+        let text = try string(node, path: path)
+        guard let parsed = parseHostPort(text) else {
+            throw error(node, "\(path) must be HOST:PORT (like 127.0.0.1:4573 or [::1]:4573), not '\(text)'")
+        }
+        return parsed
+    }
+
+    func logLevel(_ node: Node, path: String) throws(ConfigurationError) -> Logger.Level {
+        let text = try string(node, path: path)
+        guard let level = Logger.Level(rawValue: text.lowercased()) else {
+            throw error(node, "\(path) must be one of trace, debug, info, notice, warning, error, critical; not '\(text)'")
+        }
+        return level
+    }
+}
+
+/// Parses `5`, `1.5`, `250ms`, `5s`, `2m`, `1h` into a duration.
+func parseDuration(_ text: String) -> Duration? {
+    let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+    var number = Substring(text)
+    var scale = 1.0
+    for (suffix, factor) in units where text.hasSuffix(suffix) {
+        number = text.dropLast(suffix.count)
+        scale = factor
+        break
+    }
+    guard let value = Double(number.trimmingSpaces), value >= 0, value.isFinite else { return nil }
+    return .milliseconds(Int64((value * scale * 1000).rounded()))
+}
+
+/// Parses `host:port`, `[v6]:port` into its parts; the port must be 0…65535.
+public func parseHostPort(_ text: String) -> (String, Int)? {
+    var host: Substring
+    var portText: Substring
+    if text.hasPrefix("[") {
+        guard let close = text.firstIndex(of: "]"), text[text.index(after: close)...].hasPrefix(":") else { return nil }
+        host = text[text.index(after: text.startIndex)..<close]
+        portText = text[text.index(close, offsetBy: 2)...]
+    } else {
+        guard let colon = text.lastIndex(of: ":") else { return nil }
+        host = text[..<colon]
+        portText = text[text.index(after: colon)...]
+        if host.contains(":") { return nil }  // bare IPv6 needs brackets
+    }
+    guard !host.isEmpty, let port = Int(portText), (0...65_535).contains(port) else { return nil }
+    return (String(host), port)
+}
+
+extension StringProtocol {
+    var trimmingSpaces: Substring {
+        let scalars = Substring(self)
+        guard let first = scalars.firstIndex(where: { $0 != " " && $0 != "\t" }) else { return "" }
+        let last = scalars.lastIndex(where: { $0 != " " && $0 != "\t" })!
+        return scalars[first...last]
+    }
+}
