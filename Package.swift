@@ -65,10 +65,20 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(
+            name: "AGITestSupport",
+            dependencies: [
+                "AGIServer",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Tests/AGITestSupport",
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "AGIServerTests",
             dependencies: [
-                "AGIServer",
+                "AGIServer", "AGITestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ],
@@ -82,7 +92,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "AGIServer", "Helpline",
+                "AGIServer", "Helpline", "AGITestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

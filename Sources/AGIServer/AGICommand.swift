@@ -57,6 +57,20 @@ public struct AGICommand: Sendable, Hashable, CustomStringConvertible {
     /// Writes the command and its LF into `buffer`, or throws without writing anything.
     public func encode(into buffer: inout ByteBuffer) throws(AGIError) {
         let start = buffer.writerIndex
+        do {
+            try encodeLine(into: &buffer)
+        } catch {
+            buffer.moveWriterIndex(to: start)
+            throw error
+        }
+        if buffer.writerIndex - start > Self.maximumLineLength {
+            buffer.moveWriterIndex(to: start)
+            throw AGIError(.invalidArgument, "\(name): the command line is longer than \(Self.maximumLineLength) bytes; Asterisk would split it into two commands")
+        }
+        buffer.writeInteger(UInt8(ascii: "\n"))
+    }
+
+    private func encodeLine(into buffer: inout ByteBuffer) throws(AGIError) {
         if let rawLine {
             try Self.checkLine(rawLine, what: "raw command")
             if rawLine.utf8.count >= 7, rawLine.lowercased().hasPrefix("failure") {
@@ -77,11 +91,6 @@ public struct AGICommand: Sendable, Hashable, CustomStringConvertible {
                 }
             }
         }
-        if buffer.writerIndex - start > Self.maximumLineLength {
-            buffer.moveWriterIndex(to: start)
-            throw AGIError(.invalidArgument, "\(name): the command line is longer than \(Self.maximumLineLength) bytes; Asterisk would split it into two commands")
-        }
-        buffer.writeInteger(UInt8(ascii: "\n"))
     }
 
     private static func checkLine(_ text: String, what: String) throws(AGIError) {
