@@ -71,6 +71,7 @@ let package = Package(
                 "AGIServer",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/AGITestSupport",
             swiftSettings: strict
@@ -88,7 +89,7 @@ let package = Package(
         .testTarget(name: "RoutingTests", dependencies: ["Routing"], swiftSettings: strict),
         .testTarget(name: "StoreTests", dependencies: ["Store"], swiftSettings: strict),
         .testTarget(name: "IVRTests", dependencies: ["IVR"], swiftSettings: strict),
-        .testTarget(name: "HelplineTests", dependencies: ["Helpline"], swiftSettings: strict),
+        .testTarget(name: "HelplineTests", dependencies: ["Helpline", "Store"], swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
@@ -96,6 +97,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict

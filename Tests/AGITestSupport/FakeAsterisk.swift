@@ -113,5 +113,6 @@ public func withTimeout<T: Sendable>(_ limit: Duration, _ body: @escaping @Senda
 /// A test step took longer than its limit.
 public struct TimedOut: Error, CustomStringConvertible {
     public let limit: Duration
+    public init(limit: Duration) { self.limit = limit }
     public var description: String { "timed out after \(limit)" }
 }

@@ -1,0 +1,42 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Benchmarks for the FastAGI server, kept out of the root package so that building or testing
+// the product never builds them. Build with `swift build -c release` in this folder.
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "helpline-benchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(name: "helpline", path: "../"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    ],
+    targets: [
+        // A FastAGI server running the fixed 8-command benchmark script at /bench.
+        .executableTarget(
+            name: "agi-bench-server",
+            dependencies: [
+                .product(name: "AGIServer", package: "helpline"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // Plays many Asterisk channels against any FastAGI server running that script.
+        .executableTarget(
+            name: "agi-load",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)
