@@ -209,7 +209,8 @@ final class AGIChannelHandler: ChannelInboundHandler {
         guard ended == nil else { return }
         ended = error
         _ = machine.finish()
-        logger.warning("AGI session ended", metadata: ["error": "\(error)"])
+        // The session's task logs the failure once, with the call's uniqueid when known.
+        logger.debug("AGI session ended", metadata: ["error": "\(error)"])
         failWaiters(error)
         context.close(promise: nil)
     }
