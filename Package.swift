@@ -87,7 +87,11 @@ let package = Package(
         ),
         .testTarget(name: "AMIClientTests", dependencies: ["AMIClient"], swiftSettings: strict),
         .testTarget(name: "RoutingTests", dependencies: ["Routing"], swiftSettings: strict),
-        .testTarget(name: "StoreTests", dependencies: ["Store"], swiftSettings: strict),
+        .testTarget(
+            name: "StoreTests",
+            dependencies: ["Store", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict
+        ),
         .testTarget(name: "IVRTests", dependencies: ["IVR"], swiftSettings: strict),
         .testTarget(name: "HelplineTests", dependencies: ["Helpline", "Store"], swiftSettings: strict),
         .testTarget(

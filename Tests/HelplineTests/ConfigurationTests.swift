@@ -1,0 +1,107 @@
+import AGIServer
+import Foundation
+import Testing
+
+@testable import Helpline
+
+@Suite struct ConfigurationTests {
+    @Test func noFileAndAnEmptyFileMeanTheDocumentedDefaults() throws {
+        for configuration in [HelplineConfiguration(), try HelplineConfiguration(yaml: "", file: "empty.yaml"), try HelplineConfiguration(yaml: "# only a comment\n", file: "c.yaml")] {
+            #expect(configuration.agi.host == "127.0.0.1")
+            #expect(configuration.agi.port == 4573)
+            #expect(configuration.agi.allowList == AGIPeerRule.loopback)
+            #expect(configuration.agi.maximumSessions == 4000)
+            #expect(configuration.agi.environmentTimeout == .seconds(5))
+            #expect(configuration.agi.replyTimeout == .seconds(120))
+            #expect(configuration.agi.drainTimeout == .seconds(30))
+            #expect(configuration.databasePath == "helpline.sqlite")
+            #expect(configuration.logLevel == .info)
+        }
+    }
+
+    @Test func readsTheShippedSample() throws {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        let path = url.appendingPathComponent("deploy/helpline.yaml").path
+        let configuration = try HelplineConfiguration(yaml: String(contentsOfFile: path, encoding: .utf8), file: path)
+        #expect(configuration.agi.host == "0.0.0.0")
+        #expect(configuration.agi.port == 4573)
+        #expect(configuration.agi.allowList.map(\.description) == ["10.20.0.11", "10.20.0.12", "127.0.0.1"])
+        #expect(configuration.databasePath == "/var/lib/helpline/helpline.sqlite")
+    }
+
+    @Test func readsEveryKey() throws {
+        let yaml = """
+            agi:
+              listen: "[::1]:5000"
+              allow: ["10.0.0.0/8", "::1"]
+              max_sessions: 10
+              backlog: 128
+              environment_timeout: 250ms
+              reply_timeout: 2m
+              drain_timeout: 1.5
+              linger_timeout: 3s
+              max_line_length: 4096
+              max_environment_keys: 64
+            database:
+              path: /tmp/x.sqlite
+            log:
+              level: DEBUG
+            """
+        let configuration = try HelplineConfiguration(yaml: yaml, file: "all.yaml")
+        #expect(configuration.agi.host == "::1")
+        #expect(configuration.agi.port == 5000)
+        #expect(configuration.agi.allowList.map(\.description) == ["10.0.0.0/8", "::1"])
+        #expect(configuration.agi.maximumSessions == 10)
+        #expect(configuration.agi.backlog == 128)
+        #expect(configuration.agi.environmentTimeout == .milliseconds(250))
+        #expect(configuration.agi.replyTimeout == .seconds(120))
+        #expect(configuration.agi.drainTimeout == .milliseconds(1500))
+        #expect(configuration.agi.lingerTimeout == .seconds(3))
+        #expect(configuration.agi.maximumLineLength == 4096)
+        #expect(configuration.agi.maximumEnvironmentKeys == 64)
+        #expect(configuration.databasePath == "/tmp/x.sqlite")
+        #expect(configuration.logLevel == .debug)
+    }
+
+    @Test(arguments: [
+        ("agi:\n  lisen: 1.2.3.4:1\n", "bad.yaml:2:10: unknown key 'agi.lisen'; expected one of: listen"),
+        ("agi:\n  listen: nowhere\n", "bad.yaml:2:11: agi.listen must be HOST:PORT"),
+        ("agi:\n  listen: 1.2.3.4:70000\n", "bad.yaml:2:11: agi.listen must be HOST:PORT"),
+        ("agi:\n  allow: [10.0.0.0/33]\n", "bad.yaml:2:11: agi.allow: '10.0.0.0/33' is not an IP address or CIDR block"),
+        ("agi:\n  max_sessions: many\n", "bad.yaml:2:17: agi.max_sessions must be a whole number, not 'many'"),
+        ("agi:\n  max_sessions: 0\n", "bad.yaml:2:17: agi.max_sessions must be between 1 and 1000000, not 0"),
+        ("agi:\n  reply_timeout: soon\n", "bad.yaml:2:18: agi.reply_timeout must be a duration"),
+        ("agi:\n  reply_timeout: -5s\n", "bad.yaml:2:18: agi.reply_timeout must be a duration"),
+        ("agi: 4573\n", "bad.yaml:1:6: agi must be a mapping of keys to values"),
+        ("agi:\n  listen: [a, b]\n", "bad.yaml:2:11: agi.listen must be a single value"),
+        ("database:\n  path: \"\"\n", "bad.yaml:2:9: database.path must not be empty"),
+        ("log:\n  level: loud\n", "bad.yaml:2:10: log.level must be one of trace"),
+        ("agi:\n  listen: [unclosed\n", "bad.yaml:3:1: YAML error"),
+        ("ami: {}\n", "bad.yaml:1:6: unknown key 'ami'; expected one of: agi, database, log"),
+        ("- a\n- b\n", "bad.yaml:1:1: the top level must be a mapping"),
+    ])
+    func reportsEachProblemWithItsPlace(yaml: String, expected: String) {
+        do {
+            _ = try HelplineConfiguration(yaml: yaml, file: "bad.yaml")
+            Issue.record("accepted \(yaml)")
+        } catch {
+            #expect(error.description.hasPrefix(expected), "\(error.description)")
+        }
+    }
+
+    @Test(arguments: [
+        ("127.0.0.1:4573", "127.0.0.1", 4573), ("0.0.0.0:0", "0.0.0.0", 0), ("[::1]:4573", "::1", 4573),
+        ("helpline.example:4573", "helpline.example", 4573),
+    ])
+    func parsesHostAndPort(text: String, host: String, port: Int) throws {
+        let parsed = try #require(parseHostPort(text))
+        #expect(parsed.0 == host)
+        #expect(parsed.1 == port)
+    }
+
+    @Test(arguments: ["4573", "::1:4573", "host:", ":4573", "host:port", "[::1]4573", "host:-1"])
+    func refusesBadHostAndPort(text: String) {
+        #expect(parseHostPort(text) == nil)
+    }
+}
