@@ -58,6 +58,7 @@ public struct AGIError: Error, Sendable, CustomStringConvertible {
         /// The reply could not be read as the typed result the command expects.
         public static let unexpectedResult = Code(base: .unexpectedResult)
 
+        /// A short name for logs (`hung up`, `invalid command (510)`).
         public var description: String {
             switch base {
             case .hungUp: "hung up"
@@ -91,5 +92,6 @@ public struct AGIError: Error, Sendable, CustomStringConvertible {
         self.reply = reply
     }
 
+    /// The code and message, for logs.
     public var description: String { "AGIError(\(code)): \(message)" }
 }

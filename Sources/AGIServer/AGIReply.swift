@@ -54,6 +54,7 @@ public struct AGIReply: Sendable, Hashable, CustomStringConvertible {
     /// True for `200` replies.
     public var isSuccess: Bool { code == 200 }
 
+    /// The reply line as received.
     public var description: String { line.isEmpty ? "\(code) result=\(result ?? "")" : line }
 
     /// Reads one reply line (without its LF). Returns `nil` when the line does not start with a

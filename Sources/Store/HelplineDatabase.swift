@@ -48,5 +48,6 @@ public struct DatabaseOpenError: Error, Sendable, CustomStringConvertible {
     /// SQLite's explanation.
     public var reason: String
 
+    /// The message for logs and the console.
     public var description: String { "cannot open the database '\(path)': \(reason)" }
 }
