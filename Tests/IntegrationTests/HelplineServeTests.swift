@@ -5,100 +5,102 @@ import Helpline
 import NIOCore
 import Testing
 
-/// The `helpline` executable itself, started as a process the way an administrator runs it.
-@Suite(.serialized) struct HelplineServeTests {
-    /// The `helpline` binary `swift test` built next to the test bundle.
-    static var binary: URL {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("helpline")
-    }
+extension Integration {
+    /// The `helpline` executable itself, started as a process the way an administrator runs it.
+    @Suite(.serialized) struct HelplineServeTests {
+        /// The `helpline` binary `swift test` built next to the test bundle.
+        static var binary: URL {
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("helpline")
+        }
 
-    static func temporaryDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("helpline-serve-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
+        static func temporaryDirectory() throws -> URL {
+            let url = FileManager.default.temporaryDirectory.appendingPathComponent("helpline-serve-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+            return url
+        }
 
-    /// Runs `helpline` with `arguments`, returning its exit status and standard error.
-    static func run(_ arguments: [String], in directory: URL) async throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        process.currentDirectoryURL = directory
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = Pipe()
-        try process.run()
-        let output = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
-    }
+        /// Runs `helpline` with `arguments`, returning its exit status and standard error.
+        static func run(_ arguments: [String], in directory: URL) async throws -> (Int32, String) {
+            let process = Process()
+            process.executableURL = binary
+            process.arguments = arguments
+            process.currentDirectoryURL = directory
+            let errors = Pipe()
+            process.standardError = errors
+            process.standardOutput = Pipe()
+            try process.run()
+            let output = errors.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+        }
 
-    @Test func servesTheHealthScriptAndDrainsOnSIGTERM() async throws {
-        #expect(FileManager.default.isExecutableFile(atPath: Self.binary.path), "swift test builds \(Self.binary.path)")
-        let directory = try Self.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let process = Process()
-        process.executableURL = Self.binary
-        process.arguments = ["serve", "--agi-listen", "127.0.0.1:0", "--log-level", "info"]
-        process.currentDirectoryURL = directory
-        let errors = Pipe()
-        process.standardError = errors
-        try process.run()
+        @Test func servesTheHealthScriptAndDrainsOnSIGTERM() async throws {
+            #expect(FileManager.default.isExecutableFile(atPath: Self.binary.path), "swift test builds \(Self.binary.path)")
+            let directory = try Self.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let process = Process()
+            process.executableURL = Self.binary
+            process.arguments = ["serve", "--agi-listen", "127.0.0.1:0", "--log-level", "info"]
+            process.currentDirectoryURL = directory
+            let errors = Pipe()
+            process.standardError = errors
+            try process.run()
 
-        // The listening line names the port the kernel picked.
-        var log = ""
-        var port: Int?
-        let deadline = Date().addingTimeInterval(15)
-        while port == nil, Date() < deadline {
-            let chunk = errors.fileHandleForReading.availableData
-            log += String(decoding: chunk, as: UTF8.self)
-            if let range = log.range(of: #"agi\.listen=\S*127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
-                port = Int(log[range].split(separator: ":").last!)
+            // The listening line names the port the kernel picked.
+            var log = ""
+            var port: Int?
+            let deadline = Date().addingTimeInterval(15)
+            while port == nil, Date() < deadline {
+                let chunk = errors.fileHandleForReading.availableData
+                log += String(decoding: chunk, as: UTF8.self)
+                if let range = log.range(of: #"agi\.listen=\S*127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
+                    port = Int(log[range].split(separator: ":").last!)
+                }
             }
+            let listening = try #require(port, "no listening line in: \(log)")
+            let address = try SocketAddress(ipAddress: "127.0.0.1", port: listening)
+
+            let health = try await FakeAsterisk.session(to: address) { peer in
+                try await peer.sendEnvironment(script: "health")
+                return try await peer.serve { _ in "200 result=1\n" }
+            }
+            #expect(health == ["SET VARIABLE HELPLINE_STATUS \"ok\"", "SET VARIABLE HELPLINE_VERSION \"\(HelplineDaemon.version)\""])
+            let inbound = try await FakeAsterisk.session(to: address) { peer in
+                try await peer.sendEnvironment(script: "inbound")
+                return try await peer.readToEOF()
+            }
+            #expect(inbound == ["FAILURE"], "until the IVR lands, /inbound falls back in the dialplan")
+            #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("helpline.sqlite").path), "the default database file")
+
+            process.terminate()  // SIGTERM
+            process.waitUntilExit()
+            log += String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            #expect(process.terminationReason == .exit)
+            #expect(process.terminationStatus == 0, "\(log)")
+            #expect(log.contains("FastAGI server draining"))
+            #expect(log.contains("FastAGI server stopped"))
         }
-        let listening = try #require(port, "no listening line in: \(log)")
-        let address = try SocketAddress(ipAddress: "127.0.0.1", port: listening)
 
-        let health = try await FakeAsterisk.session(to: address) { peer in
-            try await peer.sendEnvironment(script: "health")
-            return try await peer.serve { _ in "200 result=1\n" }
+        @Test func refusesBadConfigurationAndArgumentsWithPreciseErrors() async throws {
+            let directory = try Self.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: directory) }
+            try "agi:\n  listen: 127.0.0.1:4573\n  max_sesions: 10\n".write(to: directory.appendingPathComponent("bad.yaml"), atomically: true, encoding: .utf8)
+
+            let (configStatus, configError) = try await Self.run(["serve", "--config", "bad.yaml"], in: directory)
+            #expect(configStatus == 78)
+            #expect(configError.contains("bad.yaml:3:16: unknown key 'agi.max_sesions'"), "\(configError)")
+
+            let (listenStatus, listenError) = try await Self.run(["serve", "--agi-listen", "4573"], in: directory)
+            #expect(listenStatus == 64)
+            #expect(listenError.contains("--agi-listen must be HOST:PORT"), "\(listenError)")
+
+            let (missingStatus, missingError) = try await Self.run(["serve", "--config", "nope.yaml"], in: directory)
+            #expect(missingStatus == 64)
+            #expect(missingError.contains("cannot read the configuration file 'nope.yaml'"), "\(missingError)")
+
+            let (databaseStatus, databaseError) = try await Self.run(["serve", "--database", "no/such/dir/h.sqlite", "--agi-listen", "127.0.0.1:0"], in: directory)
+            #expect(databaseStatus == 73)
+            #expect(databaseError.contains("cannot open the database 'no/such/dir/h.sqlite'"), "\(databaseError)")
         }
-        #expect(health == ["SET VARIABLE HELPLINE_STATUS \"ok\"", "SET VARIABLE HELPLINE_VERSION \"\(HelplineDaemon.version)\""])
-        let inbound = try await FakeAsterisk.session(to: address) { peer in
-            try await peer.sendEnvironment(script: "inbound")
-            return try await peer.readToEOF()
-        }
-        #expect(inbound == ["FAILURE"], "until the IVR lands, /inbound falls back in the dialplan")
-        #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("helpline.sqlite").path), "the default database file")
-
-        process.terminate()  // SIGTERM
-        process.waitUntilExit()
-        log += String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(process.terminationReason == .exit)
-        #expect(process.terminationStatus == 0, "\(log)")
-        #expect(log.contains("FastAGI server draining"))
-        #expect(log.contains("FastAGI server stopped"))
-    }
-
-    @Test func refusesBadConfigurationAndArgumentsWithPreciseErrors() async throws {
-        let directory = try Self.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        try "agi:\n  listen: 127.0.0.1:4573\n  max_sesions: 10\n".write(to: directory.appendingPathComponent("bad.yaml"), atomically: true, encoding: .utf8)
-
-        let (configStatus, configError) = try await Self.run(["serve", "--config", "bad.yaml"], in: directory)
-        #expect(configStatus == 78)
-        #expect(configError.contains("bad.yaml:3:16: unknown key 'agi.max_sesions'"), "\(configError)")
-
-        let (listenStatus, listenError) = try await Self.run(["serve", "--agi-listen", "4573"], in: directory)
-        #expect(listenStatus == 64)
-        #expect(listenError.contains("--agi-listen must be HOST:PORT"), "\(listenError)")
-
-        let (missingStatus, missingError) = try await Self.run(["serve", "--config", "nope.yaml"], in: directory)
-        #expect(missingStatus == 64)
-        #expect(missingError.contains("cannot read the configuration file 'nope.yaml'"), "\(missingError)")
-
-        let (databaseStatus, databaseError) = try await Self.run(["serve", "--database", "no/such/dir/h.sqlite", "--agi-listen", "127.0.0.1:0"], in: directory)
-        #expect(databaseStatus == 73)
-        #expect(databaseError.contains("cannot open the database 'no/such/dir/h.sqlite'"), "\(databaseError)")
     }
 }
