@@ -96,6 +96,20 @@ func raiseFileLimit() {
     }
 }
 
+/// SIGTERM and SIGINT begin a graceful shutdown. (Not on the main actor: the handlers run on
+/// a dispatch queue.)
+nonisolated func shutDownOnSignals(_ server: AGIServer) -> [any DispatchSourceSignal] {
+    signal(SIGTERM, SIG_IGN)
+    signal(SIGINT, SIG_IGN)
+    let queue = DispatchQueue(label: "agi-bench-server.signals")
+    return [SIGTERM, SIGINT].map { number in
+        let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
+        source.setEventHandler { @Sendable in server.beginGracefulShutdown() }
+        source.resume()
+        return source
+    }
+}
+
 /// The benchmark script.
 func benchScript(_ session: AGISession) async throws {
     try await session.answer()
@@ -136,15 +150,7 @@ struct AGIBenchServer {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: options.threads)
         let server = AGIServer(configuration: configuration, routes: routes, logger: logger, eventLoopGroup: group)
 
-        signal(SIGTERM, SIG_IGN)
-        signal(SIGINT, SIG_IGN)
-        let signalQueue = DispatchQueue(label: "agi-bench-server.signals")
-        let signalSources = [SIGTERM, SIGINT].map { number in
-            let source = DispatchSource.makeSignalSource(signal: number, queue: signalQueue)
-            source.setEventHandler { server.beginGracefulShutdown() }
-            source.resume()
-            return source
-        }
+        let signalSources = shutDownOnSignals(server)
 
         let pid = getpid()
         try await server.run { address in

@@ -251,6 +251,11 @@ struct AGILoad {
             "  per-command latency  p50 \(microseconds(latency.percentile(0.5))) µs  p99 \(microseconds(latency.percentile(0.99))) µs  "
                 + "p99.9 \(microseconds(latency.percentile(0.999))) µs  max \(microseconds(latency.maximum)) µs  "
                 + "mean \(fixed(latency.mean / 1000)) µs  (\(latency.total) samples)")
+        for (name, histogram) in [("first command", figures.firstCommand), ("commands 2-8 ", figures.laterCommands)] {
+            writeLine(
+                "    \(name)      p50 \(microseconds(histogram.percentile(0.5))) µs  p99 \(microseconds(histogram.percentile(0.99))) µs  "
+                    + "p99.9 \(microseconds(histogram.percentile(0.999))) µs  max \(microseconds(histogram.maximum)) µs")
+        }
         writeLine("  load tool CPU        \(fixed(ownCPU, 2)) s in the window (\(fixed(ownCPU / window * 100, 0)) % of one core)")
         var result: [(String, String)] = [
             ("mode", "closed"), ("concurrency", "\(concurrency)"), ("threads", "\(loops.count)"),
@@ -260,6 +265,8 @@ struct AGILoad {
             ("errors", "\(figures.errors.total)"),
             ("p50_us", microseconds(latency.percentile(0.5))), ("p99_us", microseconds(latency.percentile(0.99))),
             ("p999_us", microseconds(latency.percentile(0.999))), ("max_us", microseconds(latency.maximum)),
+            ("first_p99_us", microseconds(figures.firstCommand.percentile(0.99))),
+            ("later_p99_us", microseconds(figures.laterCommands.percentile(0.99))),
             ("load_cpu_s", fixed(ownCPU, 2)),
         ]
         if let pid = options.serverPID {

@@ -36,6 +36,7 @@ final class FakeAsterisk: ChannelInboundHandler {
     private var sessionErrors = 0
     private var sentAt: UInt64 = 0
     private var completed = false
+    private var pendingReply: ByteBuffer?
     /// Idle mode: the session reached its held state at some point.
     private(set) var wasHeld = false
 
@@ -97,7 +98,7 @@ final class FakeAsterisk: ChannelInboundHandler {
             // Asterisk answers 511 after a hangup; the session is not measured any more.
             return
         }
-        driver.commandReceived(latency: now &- sentAt, at: now)
+        driver.commandReceived(latency: now &- sentAt, first: step == 0, at: now)
         let index = step
         step += 1
         let (reply, matches) = line.withUnsafeReadableBytes { bytes in
@@ -121,13 +122,18 @@ final class FakeAsterisk: ChannelInboundHandler {
             sentAt = monotonicNanoseconds()
             context.writeAndFlush(wrapOutboundOut(answer), promise: nil)
         } else {
-            let delay = driver.jittered(think)
-            context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(Int64(delay))) { [self] in
-                guard state == .running, let context = self.context else { return }
-                sentAt = monotonicNanoseconds()
-                context.writeAndFlush(wrapOutboundOut(answer), promise: nil)
-            }
+            pendingReply = answer
+            driver.reply(self, after: driver.jittered(think))
         }
+    }
+
+    /// Sends the reply held back by the think time.
+    func sendPendingReply() {
+        guard let reply = pendingReply else { return }
+        pendingReply = nil
+        guard state == .running, let context else { return }
+        sentAt = monotonicNanoseconds()
+        context.writeAndFlush(wrapOutboundOut(reply), promise: nil)
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {

@@ -57,6 +57,10 @@ struct ErrorCounts: Sendable {
 /// The figures of one event loop, copied out at the end (or for progress).
 struct LoopSnapshot: Sendable {
     var latency = Histogram()
+    /// The first command of each session only: accept, environment block, session start.
+    var firstCommand = Histogram()
+    /// Commands 2…8: one reply to the next command.
+    var laterCommands = Histogram()
     /// Commands received inside the measuring window.
     var commands: UInt64 = 0
     /// Sessions completed inside the measuring window.
@@ -79,6 +83,8 @@ struct LoopSnapshot: Sendable {
 
     mutating func merge(_ other: LoopSnapshot) {
         latency.merge(other.latency)
+        firstCommand.merge(other.firstCommand)
+        laterCommands.merge(other.laterCommands)
         commands += other.commands
         completedInWindow += other.completedInWindow
         completed += other.completed
@@ -132,6 +138,12 @@ final class LoopDriver {
     private var held = 0
     private var openedPromise: EventLoopPromise<Void>?
     private var closedPromise: EventLoopPromise<Void>?
+    // Think time: replies wait in a timer wheel of 1 ms slots, driven by one repeating task,
+    // rather than one scheduled task each (cheaper, so the tool disturbs the figures less).
+    private static let tickNanoseconds: UInt64 = 1_000_000
+    private var wheel: [[FakeAsterisk]] = []
+    private var wheelTick: UInt64 = 0
+    private var ticker: RepeatedTask?
 
     init(loop: any EventLoop, settings: Settings) {
         self.loop = loop
@@ -159,6 +171,13 @@ final class LoopDriver {
                         FakeAsterisk(driver: bound.value, holdAfter: holdAfter, think: think))
                 }
             }
+        if think > 0 {
+            wheel = Array(repeating: [], count: Int(think * 3 / 2 / LoopDriver.tickNanoseconds) + 4)
+            wheelTick = monotonicNanoseconds() / LoopDriver.tickNanoseconds
+            ticker = loop.scheduleRepeatedTask(initialDelay: .milliseconds(1), delay: .milliseconds(1)) { _ in
+                bound.value.tick()
+            }
+        }
         switch settings.mode {
         case .closed(let slots):
             runningSlots = slots
@@ -201,6 +220,29 @@ final class LoopDriver {
             connect()
         } else {
             runningSlots -= 1
+            if runningSlots == 0 {
+                ticker?.cancel()
+                ticker = nil
+            }
+        }
+    }
+
+    /// Sends `session`'s held-back reply after `delay` nanoseconds (to the next 1 ms tick).
+    func reply(_ session: FakeAsterisk, after delay: UInt64) {
+        let wanted = (monotonicNanoseconds() + delay) / LoopDriver.tickNanoseconds
+        let due = min(max(wanted, wheelTick + 1), wheelTick + UInt64(wheel.count) - 1)
+        wheel[Int(due % UInt64(wheel.count))].append(session)
+    }
+
+    private func tick() {
+        let now = monotonicNanoseconds() / LoopDriver.tickNanoseconds
+        while wheelTick < now {
+            wheelTick += 1
+            let slot = Int(wheelTick % UInt64(wheel.count))
+            if wheel[slot].isEmpty { continue }
+            let due = wheel[slot]
+            wheel[slot].removeAll(keepingCapacity: true)
+            for session in due { session.sendPendingReply() }
         }
     }
 
@@ -229,9 +271,14 @@ final class LoopDriver {
     }
 
     @inline(__always)
-    func commandReceived(latency: UInt64, at time: UInt64) {
+    func commandReceived(latency: UInt64, first: Bool, at time: UInt64) {
         if time >= settings.windowStart && time < settings.windowEnd {
             figures.latency.record(latency)
+            if first {
+                figures.firstCommand.record(latency)
+            } else {
+                figures.laterCommands.record(latency)
+            }
             figures.commands += 1
         }
     }

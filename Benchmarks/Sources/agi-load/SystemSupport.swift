@@ -82,9 +82,20 @@ struct ProcessFigures: Sendable {
             switch parts[0] {
             case "VmRSS:": figures.rssKB = value
             case "VmHWM:": figures.hwmKB = value
-            case "voluntary_ctxt_switches:": figures.voluntarySwitches = value
-            case "nonvoluntary_ctxt_switches:": figures.involuntarySwitches = value
             default: break
+            }
+        }
+        // Context switches are counted per thread.
+        for thread in threadIDs(pid: pid) {
+            guard let status = readSmallFile("/proc/\(pid)/task/\(thread)/status") else { continue }
+            for line in status.split(separator: "\n") {
+                let parts = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+                guard parts.count >= 2 else { continue }
+                switch parts[0] {
+                case "voluntary_ctxt_switches:": figures.voluntarySwitches += Int(parts[1]) ?? 0
+                case "nonvoluntary_ctxt_switches:": figures.involuntarySwitches += Int(parts[1]) ?? 0
+                default: break
+                }
             }
         }
         if let stat = readSmallFile("/proc/\(pid)/stat"), let close = stat.lastIndex(of: ")") {
@@ -96,6 +107,20 @@ struct ProcessFigures: Sendable {
         }
         return figures
     }
+}
+
+/// The thread ids of a process (the entries of /proc/PID/task).
+func threadIDs(pid: Int32) -> [String] {
+    guard let directory = opendir("/proc/\(pid)/task") else { return [] }
+    defer { closedir(directory) }
+    var names: [String] = []
+    while let entry = readdir(directory) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { bytes in
+            String(decoding: bytes.prefix(while: { $0 != 0 }), as: UTF8.self)
+        }
+        if let first = name.utf8.first, first >= UInt8(ascii: "0"), first <= UInt8(ascii: "9") { names.append(name) }
+    }
+    return names
 }
 
 /// This process's user + system CPU time, in seconds.
