@@ -32,9 +32,16 @@ final class AGIChannelHandler: ChannelInboundHandler {
     private var environmentReady = false
     private var replyWaiter: UnsafeContinuation<AGIReply, any Error>?
     private var inFlight: (name: String, sentAt: NIODeadline)?
-    private var replyDeadline: NIODeadline?
-    private var timer: Scheduled<Void>?
     private var ended: AGIError?
+
+    // One timer per session, re-armed only when it fires: a deadline moving (a command sent,
+    // a reply received) schedules nothing, so the common case costs one schedule and one
+    // cancel per session.
+    private var timer: Scheduled<Void>?
+    private var timerDeadline: NIODeadline = .distantFuture
+    private var environmentDeadline: NIODeadline?
+    private var replyDeadline: NIODeadline?
+    private var lingerDeadline: NIODeadline?
 
     init(limits: AGISessionLimits, metrics: AGIMetrics, flags: AGIConnectionFlags, logger: Logger) {
         self.machine = AGISessionStateMachine(maximumEnvironmentKeys: limits.maximumEnvironmentKeys)
@@ -49,10 +56,8 @@ final class AGIChannelHandler: ChannelInboundHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         let deadline = NIODeadline.now() + limits.environmentTimeout
-        timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
-            timer = nil
-            timerFired()
-        }
+        environmentDeadline = deadline
+        armTimer(deadline, context: context)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -140,7 +145,7 @@ final class AGIChannelHandler: ChannelInboundHandler {
             inFlight = (command.name, now)
             let deadline = now + (timeout ?? (limits.replyTimeout + .milliseconds(command.expectedMilliseconds)))
             replyDeadline = deadline
-            if timer == nil { armTimer(deadline, context: context) }
+            armTimer(deadline, context: context)
             logger.trace("AGI command", metadata: ["agi.command": "\(command)"])
             context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
         }
@@ -160,9 +165,10 @@ final class AGIChannelHandler: ChannelInboundHandler {
             context.writeAndFlush(wrapOutboundOut(line), promise: nil)
         }
         context.close(mode: .output, promise: nil)
-        timer?.cancel()
         replyDeadline = nil
-        armTimer(.now() + limits.lingerTimeout, context: context)
+        let deadline = NIODeadline.now() + limits.lingerTimeout
+        lingerDeadline = deadline
+        armTimer(deadline, context: context)
     }
 
     // MARK: Internals
@@ -173,10 +179,7 @@ final class AGIChannelHandler: ChannelInboundHandler {
             break
         case .environmentComplete:
             environmentReady = true
-            timer?.cancel()
-            timer = nil
-            logger[metadataKey: "agi.uniqueid"] = "\(machine.environment.uniqueID)"
-            logger[metadataKey: "agi.script"] = "\(machine.environment.script)"
+            environmentDeadline = nil
             if let waiter = environmentWaiter {
                 environmentWaiter = nil
                 waiter.resume(returning: machine.environment)
@@ -228,34 +231,40 @@ final class AGIChannelHandler: ChannelInboundHandler {
         }
     }
 
+    /// Makes sure the timer fires no later than `deadline`.
     private func armTimer(_ deadline: NIODeadline, context: ChannelHandlerContext) {
+        if timer != nil {
+            guard deadline < timerDeadline else { return }
+            timer?.cancel()
+        }
+        timerDeadline = deadline
         timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
             timer = nil
+            timerDeadline = .distantFuture
             timerFired()
         }
     }
 
-    /// One timer per session, re-armed lazily: sending a command only moves `replyDeadline`,
-    /// so the common case (a reply within milliseconds) schedules nothing.
     private func timerFired() {
         guard let context else { return }
-        if ended != nil {
-            // The linger time after the half-close is over.
+        let now = NIODeadline.now()
+        if let deadline = lingerDeadline, deadline <= now {
+            // Asterisk did not close after the session ended; release the socket.
             context.close(promise: nil)
             return
         }
-        if !environmentReady {
+        if let deadline = environmentDeadline, deadline <= now {
             endSession(AGIError(.environmentTimeout, "no complete environment block within \(limits.environmentTimeout.nanoseconds / 1_000_000) ms"), context: context)
             return
         }
-        if let deadline = replyDeadline {
-            if deadline <= .now() {
-                let name = inFlight?.name ?? "command"
-                metrics.replyTimeouts.increment()
-                endSession(AGIError(.replyTimeout, "no reply to \(name) before its deadline"), context: context)
-            } else {
-                armTimer(deadline, context: context)
-            }
+        if let deadline = replyDeadline, deadline <= now {
+            let name = inFlight?.name ?? "command"
+            metrics.replyTimeouts.increment()
+            endSession(AGIError(.replyTimeout, "no reply to \(name) before its deadline"), context: context)
+            return
+        }
+        if let next = [environmentDeadline, replyDeadline, lingerDeadline].compactMap({ $0 }).min() {
+            armTimer(next, context: context)
         }
     }
 }

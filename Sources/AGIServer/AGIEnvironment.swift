@@ -15,11 +15,13 @@ import NIOCore
 /// env.uniqueID        // "1732262400.42"
 /// ```
 public struct AGIEnvironment: Sendable {
+    /// Where one field's key and value sit in `storage` (32-bit offsets: an environment block
+    /// is a few hundred bytes, and an idle session should cost little memory).
     struct Entry: Sendable {
-        var keyStart: Int
-        var keyLength: Int
-        var valueStart: Int
-        var valueLength: Int
+        var keyStart: UInt32
+        var keyLength: UInt32
+        var valueStart: UInt32
+        var valueLength: UInt32
     }
 
     var storage: ByteBuffer
@@ -29,7 +31,6 @@ public struct AGIEnvironment: Sendable {
     public init() {
         storage = ByteBuffer()
         entries = []
-        entries.reserveCapacity(32)
     }
 
     /// Builds an environment from key/value pairs, in order (for tests and simulated calls).
@@ -44,16 +45,22 @@ public struct AGIEnvironment: Sendable {
         let keyLength = storage.writeString(key)
         let valueStart = storage.writerIndex
         let valueLength = storage.writeString(value)
-        entries.append(Entry(keyStart: keyStart, keyLength: keyLength, valueStart: valueStart, valueLength: valueLength))
+        entries.append(Entry(keyStart: UInt32(keyStart), keyLength: UInt32(keyLength), valueStart: UInt32(valueStart), valueLength: UInt32(valueLength)))
     }
 
     /// Appends one field from raw bytes: `key` and `value` are read from the readable bytes.
     mutating func append(line: ByteBuffer, keyLength: Int, valueOffset: Int) {
         var line = line
+        if entries.isEmpty {
+            // Asterisk sends about 25 fields and 700 bytes.
+            entries.reserveCapacity(28)
+            storage.reserveCapacity(768)
+        }
         let base = storage.writerIndex
         storage.writeBuffer(&line)
         let total = storage.writerIndex - base
-        entries.append(Entry(keyStart: base, keyLength: keyLength, valueStart: base + valueOffset, valueLength: total - valueOffset))
+        entries.append(
+            Entry(keyStart: UInt32(base), keyLength: UInt32(keyLength), valueStart: UInt32(base + valueOffset), valueLength: UInt32(total - valueOffset)))
     }
 
     /// The number of fields.
@@ -73,7 +80,7 @@ public struct AGIEnvironment: Sendable {
     /// The exact bytes of the first field named `key`.
     public func rawValue(_ key: String) -> [UInt8]? {
         guard let entry = find(key) else { return nil }
-        return storage.getBytes(at: entry.valueStart, length: entry.valueLength)
+        return storage.getBytes(at: Int(entry.valueStart), length: Int(entry.valueLength))
     }
 
     /// `agi_network_script`: the URL path after the host, with its query (`inbound?lang=hi`);
@@ -110,11 +117,11 @@ public struct AGIEnvironment: Sendable {
         let prefix = Array("agi_arg_".utf8)
         for entry in entries where entry.keyLength > prefix.count {
             let matches = storage.withUnsafeReadableBytes { raw -> Bool in
-                let start = entry.keyStart - storage.readerIndex
+                let start = Int(entry.keyStart) - storage.readerIndex
                 return raw[start..<(start + prefix.count)].elementsEqual(prefix)
             }
             guard matches else { continue }
-            let digits = string(at: entry.keyStart + prefix.count, length: entry.keyLength - prefix.count)
+            let digits = string(at: entry.keyStart + UInt32(prefix.count), length: entry.keyLength - UInt32(prefix.count))
             guard let n = Int(digits) else { continue }
             numbered.append((n, string(at: entry.valueStart, length: entry.valueLength)))
         }
@@ -150,7 +157,7 @@ public struct AGIEnvironment: Sendable {
         return key.withUTF8 { wanted in
             storage.withUnsafeReadableBytes { raw in
                 for entry in entries where entry.keyLength == wanted.count {
-                    let start = entry.keyStart - storage.readerIndex
+                    let start = Int(entry.keyStart) - storage.readerIndex
                     if memEqual(raw, start, wanted) { return entry }
                 }
                 return nil
@@ -158,8 +165,8 @@ public struct AGIEnvironment: Sendable {
         }
     }
 
-    private func string(at index: Int, length: Int) -> String {
-        storage.getString(at: index, length: length) ?? ""
+    private func string(at index: UInt32, length: UInt32) -> String {
+        storage.getString(at: Int(index), length: Int(length)) ?? ""
     }
 }
 

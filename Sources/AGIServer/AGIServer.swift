@@ -105,6 +105,9 @@ public final class AGIServer: Sendable {
             .serverChannelOption(.backlog, value: Int32(clamping: configuration.backlog))
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            // An environment block is about 700 bytes and replies are short; each idle channel
+            // keeps its receive buffer, so start small (NIO's default is 2048) and let it adapt.
+            .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 1024, maximum: 65_536))
             .bind(host: configuration.host, port: configuration.port) { child in
                 child.eventLoop.makeCompletedFuture { try self.accept(child) }
             }
@@ -118,23 +121,28 @@ public final class AGIServer: Sendable {
             onListening(address)
         }
 
-        await withDiscardingTaskGroup { group in
-            do {
-                try await listener.executeThenClose { inbound in
-                    for try await connection in inbound {
-                        guard let connection else { continue }
-                        let executor = executors[ObjectIdentifier(connection.eventLoop)]
-                        group.addTask(executorPreference: executor) {
-                            await self.runSession(connection)
+        // The accept loop runs on the listener's own event loop: a new connection then reaches
+        // its session task without waking a thread of the global pool (one thread switch per
+        // session saved; with one event loop, none at all).
+        await withTaskExecutorPreference(executors[ObjectIdentifier(listener.channel.eventLoop)]) {
+            await withDiscardingTaskGroup { group in
+                do {
+                    try await listener.executeThenClose { inbound in
+                        for try await connection in inbound {
+                            guard let connection else { continue }
+                            let executor = executors[ObjectIdentifier(connection.eventLoop)]
+                            group.addTask(executorPreference: executor) {
+                                await self.runSession(connection)
+                            }
                         }
                     }
+                } catch {
+                    if !Task.isCancelled && !state.withLock({ $0.shuttingDown }) {
+                        logger.error("FastAGI listener failed", metadata: ["error": "\(error)"])
+                    }
                 }
-            } catch {
-                if !Task.isCancelled && !state.withLock({ $0.shuttingDown }) {
-                    logger.error("FastAGI listener failed", metadata: ["error": "\(error)"])
-                }
+                await drain()
             }
-            await drain()
         }
         logger.info("FastAGI server stopped")
     }
@@ -152,7 +160,7 @@ public final class AGIServer: Sendable {
     private func accept(_ child: any Channel) throws -> AGIConnection? {
         var logger = self.logger
         let peer = child.remoteAddress
-        logger[metadataKey: "agi.peer"] = "\(peer.map { "\($0)" } ?? "unknown")"
+        logger[metadataKey: "agi.peer"] = peer.map { .stringConvertible($0) } ?? "unknown"
         guard let peer, configuration.allowList.contains(where: { $0.matches(peer) }) else {
             metrics.refusedAllowList.increment()
             logger.warning("FastAGI connection refused: peer is not in the allow-list")

@@ -92,28 +92,27 @@ struct AGISessionStateMachine {
             return .protocolError(AGIError(.protocolViolation, "unexpected line \(Self.preview(line)) while no command was in flight"))
 
         case .awaitingReply(let usage):
-            let text = String(buffer: line)
             if var usage {
-                if text.hasPrefix("520 ") {
-                    guard var reply = AGIReply.parse(text) else { preconditionFailure("a line starting with '520 ' always parses") }
+                if line.hasPrefix("520 ") {
+                    guard var reply = AGIReply.parse(line) else { preconditionFailure("a line starting with '520 ' always parses") }
                     reply.usage = usage
                     state = .idle
                     return .reply(reply)
                 }
-                usage.append(text)
+                usage.append(String(buffer: line))
                 state = .awaitingReply(usage: usage)
                 return .none
             }
-            if text == "HANGUP" {
+            if Self.isHangup(line) {
                 hungUp = true
                 state = .finished
                 return .hangup(failPending: true)
             }
-            guard let reply = AGIReply.parse(text) else {
+            guard let reply = AGIReply.parse(line) else {
                 state = .finished
                 return .protocolError(AGIError(.protocolViolation, "malformed reply line \(Self.preview(line))"))
             }
-            if text.hasPrefix("520-") {
+            if line.hasPrefix("520-") {
                 state = .awaitingReply(usage: [])
                 return .none
             }
@@ -167,7 +166,7 @@ struct AGISessionStateMachine {
     }
 
     private static func isHangup(_ line: ByteBuffer) -> Bool {
-        line.readableBytes == 6 && line.readableBytesView.elementsEqual("HANGUP".utf8)
+        line.readableBytes == 6 && line.hasPrefix("HANGUP")
     }
 
     static func preview(_ line: ByteBuffer) -> String {
@@ -181,5 +180,15 @@ struct AGISessionStateMachine {
             }
         }
         return "'" + text + (line.readableBytes > 60 ? "…' (\(line.readableBytes) bytes)" : "'")
+    }
+}
+
+extension ByteBuffer {
+    /// Whether the readable bytes start with `prefix` (ASCII).
+    func hasPrefix(_ prefix: StaticString) -> Bool {
+        guard readableBytes >= prefix.utf8CodeUnitCount else { return false }
+        return withUnsafeReadableBytes { bytes in
+            prefix.withUTF8Buffer { wanted in bytes.prefix(wanted.count).elementsEqual(wanted) }
+        }
     }
 }
