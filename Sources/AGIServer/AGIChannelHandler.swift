@@ -24,7 +24,8 @@ final class AGIChannelHandler: ChannelInboundHandler {
     private let limits: AGISessionLimits
     private let metrics: AGIMetrics
     private let state: AGIConnectionFlags
-    var logger: Logger
+    let logger: Logger
+    let peer: SocketAddress?
 
     private var context: ChannelHandlerContext?
     private var pending: ByteBuffer?
@@ -43,7 +44,8 @@ final class AGIChannelHandler: ChannelInboundHandler {
     private var replyDeadline: NIODeadline?
     private var lingerDeadline: NIODeadline?
 
-    init(limits: AGISessionLimits, metrics: AGIMetrics, flags: AGIConnectionFlags, logger: Logger) {
+    init(limits: AGISessionLimits, metrics: AGIMetrics, flags: AGIConnectionFlags, logger: Logger, peer: SocketAddress?) {
+        self.peer = peer
         self.machine = AGISessionStateMachine(maximumEnvironmentKeys: limits.maximumEnvironmentKeys)
         self.limits = limits
         self.metrics = metrics
@@ -146,7 +148,7 @@ final class AGIChannelHandler: ChannelInboundHandler {
             let deadline = now + (timeout ?? (limits.replyTimeout + .milliseconds(command.expectedMilliseconds)))
             replyDeadline = deadline
             armTimer(deadline, context: context)
-            logger.trace("AGI command", metadata: ["agi.command": "\(command)"])
+            logger.trace("AGI command", metadata: ["agi.command": "\(command)", "agi.peer": "\(peer.map { "\($0)" } ?? "")"])
             context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
         }
     }
@@ -190,14 +192,14 @@ final class AGIChannelHandler: ChannelInboundHandler {
                 self.inFlight = nil
                 metrics.recordReply(command: inFlight.name, code: reply.code, since: inFlight.sentAt)
             }
-            logger.trace("AGI reply", metadata: ["agi.reply": "\(reply.line)"])
+            logger.trace("AGI reply", metadata: ["agi.reply": "\(reply.line)", "agi.peer": "\(peer.map { "\($0)" } ?? "")"])
             if let waiter = replyWaiter {
                 replyWaiter = nil
                 waiter.resume(returning: reply)
             }
         case .hangup(let failPending):
             state.markHungUp()
-            logger.debug("Asterisk sent HANGUP", metadata: ["agi.command_in_flight": "\(failPending)"])
+            logger.debug("Asterisk sent HANGUP", metadata: ["agi.command_in_flight": "\(failPending)", "agi.peer": "\(peer.map { "\($0)" } ?? "")"])
             let error = AGIError(.hungUp, inFlight.map { "the channel hung up during \($0.name)" } ?? "the channel hung up")
             ended = error
             failWaiters(error)
@@ -213,7 +215,7 @@ final class AGIChannelHandler: ChannelInboundHandler {
         ended = error
         _ = machine.finish()
         // The session's task logs the failure once, with the call's uniqueid when known.
-        logger.debug("AGI session ended", metadata: ["error": "\(error)"])
+        logger.debug("AGI session ended", metadata: ["error": "\(error)", "agi.peer": "\(peer.map { "\($0)" } ?? "")"])
         failWaiters(error)
         context.close(promise: nil)
     }

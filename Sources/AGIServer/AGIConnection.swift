@@ -21,10 +21,14 @@ final class AGIConnection: Sendable {
     /// Set when the session limit was reached at accept time: the session is refused once its
     /// environment block has been read (so the refusal reaches Asterisk as `FAILURE`).
     let overLimit: Bool
+    /// The server's logger, without per-session metadata: StreamLogHandler re-renders its
+    /// metadata on every change, so sessions pass theirs with each log call instead.
     let logger: Logger
+    let peer: SocketAddress?
 
-    init(channel: any Channel, handler: AGIChannelHandler, flags: AGIConnectionFlags, overLimit: Bool, logger: Logger) {
+    init(channel: any Channel, handler: AGIChannelHandler, flags: AGIConnectionFlags, overLimit: Bool, logger: Logger, peer: SocketAddress?) {
         self.logger = logger
+        self.peer = peer
         self.channel = channel
         self.handler = NIOLoopBound(handler, eventLoop: channel.eventLoop)
         self.flags = flags
@@ -32,6 +36,17 @@ final class AGIConnection: Sendable {
     }
 
     var eventLoop: any EventLoop { channel.eventLoop }
+
+    /// The session's log metadata: peer, and the call's uniqueid and script once known.
+    func metadata(_ environment: AGIEnvironment?, _ extra: Logger.Metadata = [:]) -> Logger.Metadata {
+        var metadata = extra
+        metadata["agi.peer"] = peer.map { .stringConvertible($0) } ?? "unknown"
+        if let environment {
+            metadata["agi.uniqueid"] = .string(environment.uniqueID)
+            metadata["agi.script"] = .string(environment.script)
+        }
+        return metadata
+    }
 
     func environment() async throws -> AGIEnvironment {
         try await withUnsafeThrowingContinuation { continuation in

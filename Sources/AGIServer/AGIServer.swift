@@ -158,12 +158,10 @@ public final class AGIServer: Sendable {
     }
 
     private func accept(_ child: any Channel) throws -> AGIConnection? {
-        var logger = self.logger
         let peer = child.remoteAddress
-        logger[metadataKey: "agi.peer"] = peer.map { .stringConvertible($0) } ?? "unknown"
         guard let peer, configuration.allowList.contains(where: { $0.matches(peer) }) else {
             metrics.refusedAllowList.increment()
-            logger.warning("FastAGI connection refused: peer is not in the allow-list")
+            logger.warning("FastAGI connection refused: peer is not in the allow-list", metadata: ["agi.peer": "\(peer.map { "\($0)" } ?? "unknown")"])
             child.close(promise: nil)
             return nil
         }
@@ -186,46 +184,49 @@ public final class AGIServer: Sendable {
             if !overLimit { self.metrics.active.decrement() }
         }
         let flags = AGIConnectionFlags()
-        let handler = AGIChannelHandler(limits: configuration.limits, metrics: metrics, flags: flags, logger: logger)
+        let handler = AGIChannelHandler(limits: configuration.limits, metrics: metrics, flags: flags, logger: logger, peer: peer)
         try child.pipeline.syncOperations.addHandler(handler)
-        return AGIConnection(channel: child, handler: handler, flags: flags, overLimit: overLimit, logger: logger)
+        return AGIConnection(channel: child, handler: handler, flags: flags, overLimit: overLimit, logger: logger, peer: peer)
     }
 
     private func runSession(_ connection: AGIConnection) async {
-        var logger = connection.logger
+        var environment: AGIEnvironment?
         do {
-            let environment = try await connection.environment()
-            logger[metadataKey: "agi.uniqueid"] = "\(environment.uniqueID)"
-            logger[metadataKey: "agi.script"] = "\(environment.script)"
+            let env = try await connection.environment()
+            environment = env
             if connection.overLimit {
                 metrics.refusedLimit.increment()
                 logger.warning(
                     "FastAGI session refused: the session limit is reached; sent FAILURE so the dialplan falls back",
-                    metadata: ["agi.maximum_sessions": "\(configuration.maximumSessions)"])
+                    metadata: connection.metadata(env, ["agi.maximum_sessions": "\(configuration.maximumSessions)"]))
                 connection.finish(failure: true)
-            } else if let handler = routes.handler(for: environment.scriptPath) {
-                let session = AGISession(environment: environment, logger: logger, connection: connection)
+            } else if let handler = routes.handler(for: env.scriptPath) {
+                let session = AGISession(environment: env, connection: connection)
                 do {
                     try await handler(session)
                     connection.finish(failure: false)
                 } catch let error as AGIError where error.code == .hungUp {
-                    logger.debug("FastAGI session ended by hangup")
+                    logger.debug("FastAGI session ended by hangup", metadata: connection.metadata(env))
                     connection.finish(failure: false)
                 } catch {
                     metrics.failed.increment()
-                    logger.error("FastAGI handler failed; sent FAILURE so the dialplan falls back", metadata: ["error": "\(error)"])
+                    logger.error(
+                        "FastAGI handler failed; sent FAILURE so the dialplan falls back",
+                        metadata: connection.metadata(env, ["error": "\(error)"]))
                     connection.finish(failure: true)
                 }
             } else {
                 metrics.unknownScript.increment()
                 logger.warning(
                     "FastAGI session for an unknown script; sent FAILURE so the dialplan falls back",
-                    metadata: ["agi.script_path": "\(environment.scriptPath)", "agi.known_scripts": "\(routes.paths)"])
+                    metadata: connection.metadata(env, ["agi.script_path": "\(env.scriptPath)", "agi.known_scripts": "\(routes.paths)"]))
                 connection.finish(failure: true)
             }
         } catch {
             metrics.failed.increment()
-            logger.warning("FastAGI session ended before its environment block was complete", metadata: ["error": "\(error)"])
+            logger.warning(
+                "FastAGI session ended before its environment block was complete",
+                metadata: connection.metadata(environment, ["error": "\(error)"]))
         }
         try? await connection.channel.closeFuture.get()
     }

@@ -22,14 +22,21 @@ import NIOCore
 public struct AGISession: Sendable {
     /// The environment block: script path and query, arguments, caller, channel, uniqueid.
     public let environment: AGIEnvironment
-    /// A logger carrying the peer, the call's uniqueid and the script as metadata.
-    public var logger: Logger
     let connection: AGIConnection
 
-    init(environment: AGIEnvironment, logger: Logger, connection: AGIConnection) {
+    init(environment: AGIEnvironment, connection: AGIConnection) {
         self.environment = environment
-        self.logger = logger
         self.connection = connection
+    }
+
+    /// A logger carrying the peer, the call's uniqueid and the script as metadata.
+    ///
+    /// Built on each access (log handlers may render metadata eagerly, and most sessions never
+    /// log), so take it once where a handler logs several times: `let logger = session.logger`.
+    public var logger: Logger {
+        var logger = connection.logger
+        for (key, value) in connection.metadata(environment) { logger[metadataKey: key] = value }
+        return logger
     }
 
     /// Whether Asterisk has reported that the channel hung up.
