@@ -26,6 +26,8 @@ final class AGIChannelHandler: ChannelInboundHandler {
     private let state: AGIConnectionFlags
     let logger: Logger
     let peer: SocketAddress?
+    /// Who to tell when the channel closes (the server's registry of connections).
+    private var onClose: (server: AGIServer, id: ObjectIdentifier, overLimit: Bool)?
 
     private var context: ChannelHandlerContext?
     private var pending: ByteBuffer?
@@ -44,8 +46,12 @@ final class AGIChannelHandler: ChannelInboundHandler {
     private var replyDeadline: NIODeadline?
     private var lingerDeadline: NIODeadline?
 
-    init(limits: AGISessionLimits, metrics: AGIMetrics, flags: AGIConnectionFlags, logger: Logger, peer: SocketAddress?) {
+    init(
+        limits: AGISessionLimits, metrics: AGIMetrics, flags: AGIConnectionFlags, logger: Logger, peer: SocketAddress?,
+        onClose: (server: AGIServer, id: ObjectIdentifier, overLimit: Bool)?
+    ) {
         self.peer = peer
+        self.onClose = onClose
         self.machine = AGISessionStateMachine(maximumEnvironmentKeys: limits.maximumEnvironmentKeys)
         self.limits = limits
         self.metrics = metrics
@@ -63,6 +69,8 @@ final class AGIChannelHandler: ChannelInboundHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        // Also reached when the channel never became active (no channelInactive then).
+        releaseRegistration()
         timer?.cancel()
         timer = nil
         self.context = nil
@@ -107,11 +115,20 @@ final class AGIChannelHandler: ChannelInboundHandler {
         }
         timer?.cancel()
         timer = nil
+        releaseRegistration()
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         endSession(AGIError(.connectionClosed, "socket error: \(error)"), context: context)
+    }
+
+    /// Removes the connection from the server's registry (once).
+    func releaseRegistration() {
+        if let onClose {
+            self.onClose = nil
+            onClose.server.connectionClosed(onClose.id, overLimit: onClose.overLimit)
+        }
     }
 
     // MARK: Requests from the session (on the event loop)

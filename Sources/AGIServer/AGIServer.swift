@@ -176,16 +176,17 @@ public final class AGIServer: Sendable {
             metrics.accepted.increment()
             metrics.active.increment()
         }
-        child.closeFuture.whenComplete { _ in
-            self.state.withLock { state in
-                state.connections[id] = nil
-                if !overLimit { state.active -= 1 }
-            }
-            if !overLimit { self.metrics.active.decrement() }
-        }
         let flags = AGIConnectionFlags()
-        let handler = AGIChannelHandler(limits: configuration.limits, metrics: metrics, flags: flags, logger: logger, peer: peer)
-        try child.pipeline.syncOperations.addHandler(handler)
+        let handler = AGIChannelHandler(
+            limits: configuration.limits, metrics: metrics, flags: flags, logger: logger, peer: peer,
+            onClose: (self, id, overLimit))
+        do {
+            try child.pipeline.syncOperations.addHandler(handler)
+        } catch {
+            handler.releaseRegistration()
+            throw error
+        }
+
         return AGIConnection(channel: child, handler: handler, flags: flags, overLimit: overLimit, logger: logger, peer: peer)
     }
 
@@ -228,7 +229,15 @@ public final class AGIServer: Sendable {
                 "FastAGI session ended before its environment block was complete",
                 metadata: connection.metadata(environment, ["error": "\(error)"]))
         }
-        try? await connection.channel.closeFuture.get()
+    }
+
+    /// Called by a connection's handler once its channel is inactive.
+    func connectionClosed(_ id: ObjectIdentifier, overLimit: Bool) {
+        state.withLock { state in
+            state.connections[id] = nil
+            if !overLimit { state.active -= 1 }
+        }
+        if !overLimit { metrics.active.decrement() }
     }
 
     private func drain() async {
