@@ -1,4 +1,6 @@
-// Minimal single-threaded epoll FastAGI server running the bench script (calibration only).
+// Calibration only: the smallest FastAGI server that runs the bench script, so that the load
+// tools can be compared against what the kernel and the load tool alone allow. Not a product:
+// no limits, no checks, no error handling. Usage: agi-reference-server [PORT] (default 4610).
 #define _GNU_SOURCE
 #include <sys/epoll.h>
 #include <sys/socket.h>
