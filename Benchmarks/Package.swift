@@ -17,10 +17,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
     targets: [
+        // Small system helpers (output, open-file limit) shared by the executables.
+        .target(name: "BenchSupport", swiftSettings: strict),
         // A FastAGI server running the fixed 8-command benchmark script at /bench.
         .executableTarget(
             name: "agi-bench-server",
             dependencies: [
+                "BenchSupport",
                 .product(name: "AGIServer", package: "helpline"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -32,6 +35,7 @@ let package = Package(
         .executableTarget(
             name: "agi-load",
             dependencies: [
+                "BenchSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],

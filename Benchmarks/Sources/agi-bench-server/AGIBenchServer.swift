@@ -16,6 +16,7 @@
 // Usage: agi-bench-server --port P [--host H] [--threads N]
 
 import AGIServer
+import BenchSupport
 import Dispatch
 import Logging
 import NIOCore
@@ -65,34 +66,6 @@ struct Options {
     static func fail(_ message: String) -> Never {
         writeLine("agi-bench-server: \(message)\n\(usage)", to: 2)
         exit(2)
-    }
-}
-
-/// Writes a line straight to a file descriptor (no stdio buffer to flush).
-func writeLine(_ text: String, to descriptor: Int32 = 1) {
-    var line = text + "\n"
-    line.withUTF8 { bytes in
-        var offset = 0
-        while offset < bytes.count {
-            let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-            if written <= 0 { return }
-            offset += written
-        }
-    }
-}
-
-/// Raises the soft limit on open files to the hard limit (one descriptor per session).
-func raiseFileLimit() {
-    var limit = rlimit()
-    #if os(Linux)
-    let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
-    #else
-    let resource = RLIMIT_NOFILE
-    #endif
-    guard getrlimit(resource, &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
-    limit.rlim_cur = limit.rlim_max
-    if setrlimit(resource, &limit) != 0 {
-        writeLine("agi-bench-server: could not raise the open-file limit to \(limit.rlim_max)", to: 2)
     }
 }
 

@@ -7,6 +7,7 @@
 //   common: [--threads T] [--server-pid PID]
 
 import NIOCore
+import BenchSupport
 import NIOPosix
 
 #if canImport(Glibc)

@@ -12,37 +12,6 @@ func monotonicNanoseconds() -> UInt64 {
     return UInt64(time.tv_sec) &* 1_000_000_000 &+ UInt64(time.tv_nsec)
 }
 
-/// Writes a line straight to a file descriptor (no stdio buffer to flush).
-func writeLine(_ text: String, to descriptor: Int32 = 1) {
-    var line = text + "\n"
-    line.withUTF8 { bytes in
-        var offset = 0
-        while offset < bytes.count {
-            let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-            if written <= 0 { return }
-            offset += written
-        }
-    }
-}
-
-/// Raises the soft limit on open files to the hard limit; returns the limit now in force.
-@discardableResult
-func raiseFileLimit() -> UInt64 {
-    var limit = rlimit()
-    #if os(Linux)
-    let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
-    #else
-    let resource = RLIMIT_NOFILE
-    #endif
-    guard getrlimit(resource, &limit) == 0 else { return 0 }
-    if limit.rlim_cur < limit.rlim_max {
-        var raised = limit
-        raised.rlim_cur = limit.rlim_max
-        if setrlimit(resource, &raised) == 0 { limit = raised }
-    }
-    return UInt64(limit.rlim_cur)
-}
-
 /// The whole of a small file (such as one under /proc), or nil.
 func readSmallFile(_ path: String) -> String? {
     let descriptor = open(path, O_RDONLY)
