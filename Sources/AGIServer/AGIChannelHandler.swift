@@ -123,6 +123,17 @@ final class AGIChannelHandler: ChannelInboundHandler {
         endSession(AGIError(.connectionClosed, "socket error: \(error)"), context: context)
     }
 
+    /// Metadata for this handler's own (trace and debug) lines; built only when one is logged.
+    private func logMetadata(_ extra: Logger.Metadata) -> Logger.Metadata {
+        var metadata = extra
+        metadata["agi.peer"] = peer.map { .stringConvertible($0) } ?? "unknown"
+        if environmentReady {
+            metadata["agi.uniqueid"] = .string(machine.environment.uniqueID)
+            metadata["agi.script"] = .string(machine.environment.script)
+        }
+        return metadata
+    }
+
     /// Removes the connection from the server's registry (once).
     func releaseRegistration() {
         if let onClose {
@@ -165,7 +176,7 @@ final class AGIChannelHandler: ChannelInboundHandler {
             let deadline = now + (timeout ?? (limits.replyTimeout + .milliseconds(command.expectedMilliseconds)))
             replyDeadline = deadline
             armTimer(deadline, context: context)
-            logger.trace("AGI command", metadata: ["agi.command": "\(command)", "agi.peer": "\(peer.map { "\($0)" } ?? "")"])
+            logger.trace("AGI command", metadata: logMetadata(["agi.command": "\(command)"]))
             context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
         }
     }
@@ -209,14 +220,14 @@ final class AGIChannelHandler: ChannelInboundHandler {
                 self.inFlight = nil
                 metrics.recordReply(command: inFlight.name, code: reply.code, since: inFlight.sentAt)
             }
-            logger.trace("AGI reply", metadata: ["agi.reply": "\(reply.line)", "agi.peer": "\(peer.map { "\($0)" } ?? "")"])
+            logger.trace("AGI reply", metadata: logMetadata(["agi.reply": "\(reply.line)"]))
             if let waiter = replyWaiter {
                 replyWaiter = nil
                 waiter.resume(returning: reply)
             }
         case .hangup(let failPending):
             state.markHungUp()
-            logger.debug("Asterisk sent HANGUP", metadata: ["agi.command_in_flight": "\(failPending)", "agi.peer": "\(peer.map { "\($0)" } ?? "")"])
+            logger.debug("Asterisk sent HANGUP", metadata: logMetadata(["agi.command_in_flight": "\(failPending)"]))
             let error = AGIError(.hungUp, inFlight.map { "the channel hung up during \($0.name)" } ?? "the channel hung up")
             ended = error
             failWaiters(error)
@@ -232,7 +243,7 @@ final class AGIChannelHandler: ChannelInboundHandler {
         ended = error
         _ = machine.finish()
         // The session's task logs the failure once, with the call's uniqueid when known.
-        logger.debug("AGI session ended", metadata: ["error": "\(error)", "agi.peer": "\(peer.map { "\($0)" } ?? "")"])
+        logger.debug("AGI session ended", metadata: logMetadata(["error": "\(error)"]))
         failWaiters(error)
         context.close(promise: nil)
     }

@@ -202,9 +202,11 @@ public final class AGIServer: Sendable {
                     metadata: connection.metadata(env, ["agi.maximum_sessions": "\(configuration.maximumSessions)"]))
                 connection.finish(failure: true)
             } else if let handler = routes.handler(for: env.scriptPath) {
+                logger.debug("FastAGI session started", metadata: connection.metadata(env))
                 let session = AGISession(environment: env, connection: connection)
                 do {
                     try await handler(session)
+                    logger.debug("FastAGI session finished", metadata: connection.metadata(env))
                     connection.finish(failure: false)
                 } catch let error as AGIError where error.code == .hungUp {
                     logger.debug("FastAGI session ended by hangup", metadata: connection.metadata(env))
