@@ -104,6 +104,9 @@ public final class AGIServer: Sendable {
         let listener = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: Int32(clamping: configuration.backlog))
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            // Accept a burst of connections per wake-up (NIO's default is 4), so that new
+            // sessions do not queue behind the running ones when many calls arrive at once.
+            .serverChannelOption(.maxMessagesPerRead, value: 64)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             // An environment block is about 700 bytes and replies are short; each idle channel
             // keeps its receive buffer, so start small (NIO's default is 2048) and let it adapt.
