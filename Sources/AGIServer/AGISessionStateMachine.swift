@@ -155,16 +155,6 @@ struct AGISessionStateMachine {
         return false
     }
 
-    var isEnvironmentComplete: Bool {
-        if case .environment = state { return false }
-        return true
-    }
-
-    var isCommandInFlight: Bool {
-        if case .awaitingReply = state { return true }
-        return false
-    }
-
     private static func isHangup(_ line: ByteBuffer) -> Bool {
         line.readableBytes == 6 && line.hasPrefix("HANGUP")
     }
