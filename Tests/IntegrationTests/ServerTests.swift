@@ -225,6 +225,32 @@ extension Integration {
             #expect(journal.all == ["answered", "reply timed out"])
         }
 
+        /// HANGUP arrives while a command is in flight, before its reply: the command fails with
+        /// the hangup error at once, the late reply is never read as another command's, and the
+        /// server closes so Asterisk can release the channel.
+        @Test func hangupBeforeTheReplyFailsTheCommandInFlight() async throws {
+            let journal = Journal()
+            var routes = AGIRoutes()
+            routes.add("/hangup") { session in
+                journal.record(await CaptureReplayTests.code { _ = try await session.getData("menu", timeout: 3000, maxDigits: 1) })
+                journal.record(await CaptureReplayTests.code { try await session.noop() })
+                journal.record("hung up: \(session.isHungUp)")
+            }
+            try await withAGIServer(routes: routes) { server, address in
+                let lines = try await FakeAsterisk.session(to: address) { peer in
+                    try await peer.sendEnvironment(script: "hangup")
+                    let command = try await peer.readLine()
+                    try await peer.send("HANGUP\n")
+                    try await peer.send("511 Command Not Permitted on a dead channel or intercept routine\n")
+                    return [command ?? "EOF"] + (try await peer.readToEOF())
+                }
+                #expect(lines == ["GET DATA menu 3000 1"], "nothing is sent after HANGUP")
+                try await waitUntil { server.connectionCount == 0 }
+            }
+            try await waitUntil { journal.all.count == 3 }
+            #expect(journal.all == ["hung up", "hung up", "hung up: true"])
+        }
+
         @Test func abruptCloseFailsThePendingCommand() async throws {
             let journal = Journal()
             var routes = AGIRoutes()
