@@ -44,6 +44,15 @@ public struct HelplineDaemon: Sendable {
     /// Runs every service until SIGTERM or SIGINT, then shuts them down gracefully.
     public func run() async throws {
         logger.info("Helpline starting", metadata: ["version": "\(Self.version)", "database": "\(database.path)"])
+        if let files = raiseOpenFileLimit() {
+            // One descriptor per session, plus the database, listeners and logs.
+            let needed = UInt64(configuration.agi.maximumSessions) + 64
+            if files < needed {
+                logger.warning(
+                    "The open-file limit is below what agi.max_sessions needs; raise LimitNOFILE (systemd) or ulimit -n",
+                    metadata: ["open_files": "\(files)", "needed": "\(needed)"])
+            }
+        }
         let group = ServiceGroup(
             configuration: .init(
                 services: [.init(service: AGIService(server: agiServer))],
