@@ -116,6 +116,17 @@ extension Integration {
                 "AGIRecording(ending: AGIServer.AGIRecording.Ending.timeout, endpos: 16000)",
                 "AGIRecording(ending: AGIServer.AGIRecording.Ending.digit(\"#\"), endpos: 40480)",
             ]),
+            "record-file-silent-caller.txt": ({ s, j in
+                try await s.answer()
+                let path = "/var/spool/asterisk/recording/"
+                j.record("\(try await s.recordFile(path + "cap-rec-dtmf", format: "gsm", timeout: 10000, beep: true))")
+                j.record("\(try await s.recordFile(path + "cap-rec-timeout", format: "gsm", timeout: 2000))")
+                j.record("\(try await s.recordFile(path + "cap-rec-dtmf", format: "gsm", timeout: 10000, offsetSamples: 8000))")
+            }, [
+                "AGIRecording(ending: AGIServer.AGIRecording.Ending.digit(\"#\"), endpos: 0)",
+                "AGIRecording(ending: AGIServer.AGIRecording.Ending.timeout, endpos: 0)",
+                "AGIRecording(ending: AGIServer.AGIRecording.Ending.digit(\"#\"), endpos: 0)",
+            ]),
             "exec-playback.txt": ({ s, j in
                 try await s.answer()
                 j.record("\(try await s.exec("Playback", "hello-world"))")
