@@ -189,11 +189,19 @@ final class AGIChannelHandler: ChannelInboundHandler {
             ended = AGIError(.connectionClosed, "the session has ended")
             if machine.finish() { failWaiters(ended!) }
         }
-        if failure {
+        if failure && lingerDeadline == nil {
             var line = context.channel.allocator.buffer(capacity: 8)
             line.writeString("FAILURE\n")
             context.writeAndFlush(wrapOutboundOut(line), promise: nil)
         }
+        closeOutput(context: context)
+    }
+
+    /// Half-closes: Asterisk reads the end of the script, writes its final `HANGUP` (and any
+    /// reply still owed) and closes; what it sends is read and ignored, so the socket ends with
+    /// FIN rather than a reset. The linger deadline closes it fully if Asterisk does not.
+    private func closeOutput(context: ChannelHandlerContext) {
+        guard lingerDeadline == nil else { return }
         context.close(mode: .output, promise: nil)
         replyDeadline = nil
         let deadline = NIODeadline.now() + limits.lingerTimeout
@@ -231,8 +239,8 @@ final class AGIChannelHandler: ChannelInboundHandler {
             let error = AGIError(.hungUp, inFlight.map { "the channel hung up during \($0.name)" } ?? "the channel hung up")
             ended = error
             failWaiters(error)
-            // Asterisk keeps the channel in AGI() until the server closes the socket.
-            context.close(promise: nil)
+            // Asterisk keeps the channel in AGI() until the server ends the script.
+            closeOutput(context: context)
         case .protocolError(let error):
             endSession(error, context: context)
         }
