@@ -23,7 +23,7 @@ final class AGIChannelHandler: ChannelInboundHandler {
     private var machine: AGISessionStateMachine
     private let limits: AGISessionLimits
     private let metrics: AGIMetrics
-    private let state: AGIConnectionFlags
+    private let flags: AGIConnectionFlags
     let logger: Logger
     let peer: SocketAddress?
     /// Who to tell when the channel closes (the server's registry of connections).
@@ -55,7 +55,7 @@ final class AGIChannelHandler: ChannelInboundHandler {
         self.machine = AGISessionStateMachine(maximumEnvironmentKeys: limits.maximumEnvironmentKeys)
         self.limits = limits
         self.metrics = metrics
-        self.state = flags
+        self.flags = flags
         self.logger = logger
     }
 
@@ -234,7 +234,7 @@ final class AGIChannelHandler: ChannelInboundHandler {
                 waiter.resume(returning: reply)
             }
         case .hangup(let failPending):
-            state.markHungUp()
+            flags.markHungUp()
             logger.debug("Asterisk sent HANGUP", metadata: logMetadata(["agi.command_in_flight": "\(failPending)"]))
             let error = AGIError(.hungUp, inFlight.map { "the channel hung up during \($0.name)" } ?? "the channel hung up")
             ended = error
