@@ -10,7 +10,54 @@ struct HelplineCommand: AsyncParsableCommand {
         commandName: "helpline",
         abstract: "The software side of a public grievance helpline on Asterisk.",
         version: HelplineDaemon.version,
-        subcommands: [Serve.self])
+        subcommands: [Serve.self, Config.self])
+}
+
+/// `helpline config`: configuration tools for administrators.
+struct Config: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Work with the configuration file.",
+        subcommands: [Check.self])
+
+    /// `helpline config check FILE`: validates a configuration file without starting anything.
+    struct Check: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check a configuration file; print what it sets, or each problem as FILE:LINE:COLUMN.",
+            discussion: "Exit status 0 when the file is valid, 78 when it is not, 64 when it cannot be read.")
+
+        @Argument(help: ArgumentHelp("The YAML configuration file.", valueName: "file"))
+        var file: String
+
+        func run() async throws {
+            let configuration = try loadConfiguration(file)
+            let agi = configuration.agi
+            print("""
+                \(file): ok
+                  agi.listen       \(agi.host.contains(":") ? "[\(agi.host)]" : agi.host):\(agi.port)
+                  agi.allow        \(agi.allowList.map(\.description).joined(separator: ", "))
+                  agi.max_sessions \(agi.maximumSessions)
+                  database.path    \(configuration.databasePath)
+                  log.level        \(configuration.logLevel)
+                """)
+        }
+    }
+}
+
+/// Reads and validates a configuration file; exits 64 (unreadable) or 78 (invalid) with a
+/// precise message on standard error.
+func loadConfiguration(_ path: String) throws -> HelplineConfiguration {
+    let text: String
+    do {
+        text = try String(contentsOfFile: path, encoding: .utf8)
+    } catch {
+        throw ValidationError("cannot read the configuration file '\(path)': \(error.localizedDescription)")
+    }
+    do {
+        return try HelplineConfiguration(yaml: text, file: path)
+    } catch {
+        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        throw ExitCode(78)  // EX_CONFIG
+    }
 }
 
 /// `helpline serve`: runs the daemon.
@@ -49,20 +96,7 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         var configuration = HelplineConfiguration()
-        if let config {
-            let text: String
-            do {
-                text = try String(contentsOfFile: config, encoding: .utf8)
-            } catch {
-                throw ValidationError("cannot read the configuration file '\(config)': \(error.localizedDescription)")
-            }
-            do {
-                configuration = try HelplineConfiguration(yaml: text, file: config)
-            } catch {
-                FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-                throw ExitCode(78)  // EX_CONFIG
-            }
-        }
+        if let config { configuration = try loadConfiguration(config) }
         if let agiListen, let (host, port) = parseHostPort(agiListen) {
             configuration.agi.host = host
             configuration.agi.port = port

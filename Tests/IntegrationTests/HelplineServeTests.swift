@@ -81,6 +81,22 @@ extension Integration {
             #expect(log.contains("FastAGI server stopped"))
         }
 
+        @Test func checksAConfigurationFileWithoutStarting() async throws {
+            let directory = try Self.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: directory) }
+            var repository = URL(fileURLWithPath: #filePath)
+            for _ in 0..<3 { repository.deleteLastPathComponent() }
+            let sample = repository.appendingPathComponent("deploy/helpline.yaml").path
+            let (status, output) = try await Self.run(["config", "check", sample], in: directory)
+            #expect(status == 0, "\(output)")
+
+            try "agi:\n  drain_timeout: forever\n".write(to: directory.appendingPathComponent("bad.yaml"), atomically: true, encoding: .utf8)
+            let (badStatus, badError) = try await Self.run(["config", "check", "bad.yaml"], in: directory)
+            #expect(badStatus == 78)
+            #expect(badError.contains("bad.yaml:2:18: agi.drain_timeout must be a duration"), "\(badError)")
+            #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("helpline.sqlite").path), "checking opens no database")
+        }
+
         @Test func refusesBadConfigurationAndArgumentsWithPreciseErrors() async throws {
             let directory = try Self.temporaryDirectory()
             defer { try? FileManager.default.removeItem(at: directory) }
