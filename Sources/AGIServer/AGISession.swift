@@ -35,7 +35,8 @@ public struct AGISession: Sendable {
     /// log), so take it once where a handler logs several times: `let logger = session.logger`.
     public var logger: Logger {
         var logger = connection.logger
-        for (key, value) in connection.metadata(environment) { logger[metadataKey: key] = value }
+        // One assignment: some handlers re-render their metadata on every change.
+        logger.handler.metadata = logger.handler.metadata.merging(connection.metadata(environment)) { $1 }
         return logger
     }
 

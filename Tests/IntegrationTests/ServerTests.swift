@@ -37,6 +37,7 @@ extension Integration {
             var routes = Self.inboundRoutes(journal)
             routes.add("/status") { session in
                 journal.record("status \(session.environment.arguments) \(session.environment.query("lang") ?? "-")")
+                session.logger.info("status asked")
             }
             let logs = RecordingLogHandler()
             try await withAGIServer(routes: routes, logs: logs) { server, address in
@@ -57,6 +58,9 @@ extension Integration {
                 #expect(unknown == ["FAILURE"])
             }
             #expect(journal.all == ["u-1", "status [\"12345\", \"\"] hi"])
+            let asked = try #require(logs.all.first { $0.message == "status asked" })
+            #expect(asked.metadata["agi.uniqueid"] == "u-2", "the session's logger carries the call's uniqueid")
+            #expect(asked.metadata["agi.script"] == "status?lang=hi")
             let warning = try #require(logs.all.first { $0.message.contains("unknown script") })
             #expect(warning.metadata["agi.uniqueid"] == "u-3")
             #expect(warning.metadata["agi.script_path"] == "/no-such-script")
