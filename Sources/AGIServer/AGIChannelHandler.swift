@@ -125,13 +125,7 @@ final class AGIChannelHandler: ChannelInboundHandler {
 
     /// Metadata for this handler's own (trace and debug) lines; built only when one is logged.
     private func logMetadata(_ extra: Logger.Metadata) -> Logger.Metadata {
-        var metadata = extra
-        metadata["agi.peer"] = peer.map { .stringConvertible($0) } ?? "unknown"
-        if environmentReady {
-            metadata["agi.uniqueid"] = .string(machine.environment.uniqueID)
-            metadata["agi.script"] = .string(machine.environment.script)
-        }
-        return metadata
+        sessionLogMetadata(peer: peer, environment: environmentReady ? machine.environment : nil, extra)
     }
 
     /// Removes the connection from the server's registry (once).

@@ -39,13 +39,7 @@ final class AGIConnection: Sendable {
 
     /// The session's log metadata: peer, and the call's uniqueid and script once known.
     func metadata(_ environment: AGIEnvironment?, _ extra: Logger.Metadata = [:]) -> Logger.Metadata {
-        var metadata = extra
-        metadata["agi.peer"] = peer.map { .stringConvertible($0) } ?? "unknown"
-        if let environment {
-            metadata["agi.uniqueid"] = .string(environment.uniqueID)
-            metadata["agi.script"] = .string(environment.script)
-        }
-        return metadata
+        sessionLogMetadata(peer: peer, environment: environment, extra)
     }
 
     func environment() async throws -> AGIEnvironment {
@@ -75,4 +69,16 @@ final class AGIConnection: Sendable {
             eventLoop.execute { self.handler.value.finish(failure: failure) }
         }
     }
+}
+
+/// Log metadata for one session: the peer, and the call's uniqueid and script once the
+/// environment block is known. Built only when a line is actually logged.
+func sessionLogMetadata(peer: SocketAddress?, environment: AGIEnvironment?, _ extra: Logger.Metadata) -> Logger.Metadata {
+    var metadata = extra
+    metadata["agi.peer"] = peer.map { .stringConvertible($0) } ?? "unknown"
+    if let environment {
+        metadata["agi.uniqueid"] = .string(environment.uniqueID)
+        metadata["agi.script"] = .string(environment.script)
+    }
+    return metadata
 }

@@ -91,6 +91,16 @@ extension AGISessionStateMachine {
         #expect(env.fields.map(\.key) == ["agi_calleridname", "agi_arg_2", "agi_arg_1", "agi_arg_10", "x-vendor-key"])
     }
 
+    @Test func buildsAnEnvironmentForASimulatedCall() {
+        let env = AGIEnvironment(["agi_network_script": "inbound?lang=hi", "agi_uniqueid": "sim.1", "agi_arg_1": "1076", "agi_callerid": "unknown"])
+        #expect(env.scriptPath == "/inbound")
+        #expect(env.query("lang") == "hi")
+        #expect(env.uniqueID == "sim.1")
+        #expect(env.arguments == ["1076"])
+        #expect(env.callerID == nil)
+        #expect(env.rawValue("agi_uniqueid") == Array("sim.1".utf8))
+    }
+
     @Test func refusesMalformedAndOversizedEnvironments() {
         var machine = AGISessionStateMachine(maximumEnvironmentKeys: 3)
         _ = machine.feed("a: 1")

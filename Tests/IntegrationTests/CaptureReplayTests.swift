@@ -105,28 +105,9 @@ extension Integration {
                 j.record("\(try await s.waitForDigit(timeout: 5000).map(String.init) ?? "none")")
                 j.record("\(try await s.waitForDigit(timeout: 1500).map(String.init) ?? "none")")
             }, ["7", "none"]),
-            "record-file.txt": ({ s, j in
-                try await s.answer()
-                let path = "/var/spool/asterisk/recording/"
-                j.record("\(try await s.recordFile(path + "cap-rec-dtmf", format: "gsm", timeout: 10000, beep: true))")
-                j.record("\(try await s.recordFile(path + "cap-rec-timeout", format: "gsm", timeout: 2000))")
-                j.record("\(try await s.recordFile(path + "cap-rec-dtmf", format: "gsm", timeout: 10000, offsetSamples: 8000))")
-            }, [
-                "AGIRecording(ending: AGIServer.AGIRecording.Ending.digit(\"#\"), endpos: 15840)",
-                "AGIRecording(ending: AGIServer.AGIRecording.Ending.timeout, endpos: 16000)",
-                "AGIRecording(ending: AGIServer.AGIRecording.Ending.digit(\"#\"), endpos: 40480)",
-            ]),
-            "record-file-silent-caller.txt": ({ s, j in
-                try await s.answer()
-                let path = "/var/spool/asterisk/recording/"
-                j.record("\(try await s.recordFile(path + "cap-rec-dtmf", format: "gsm", timeout: 10000, beep: true))")
-                j.record("\(try await s.recordFile(path + "cap-rec-timeout", format: "gsm", timeout: 2000))")
-                j.record("\(try await s.recordFile(path + "cap-rec-dtmf", format: "gsm", timeout: 10000, offsetSamples: 8000))")
-            }, [
-                "AGIRecording(ending: AGIServer.AGIRecording.Ending.digit(\"#\"), endpos: 0)",
-                "AGIRecording(ending: AGIServer.AGIRecording.Ending.timeout, endpos: 0)",
-                "AGIRecording(ending: AGIServer.AGIRecording.Ending.digit(\"#\"), endpos: 0)",
-            ]),
+            "record-file.txt": (recordFileScript, recordings(endpos: [15840, 16000, 40480])),
+            // The same commands while the caller sends no audio at all: nothing is recorded.
+            "record-file-silent-caller.txt": (recordFileScript, recordings(endpos: [0, 0, 0])),
             "exec-playback.txt": ({ s, j in
                 try await s.answer()
                 j.record("\(try await s.exec("Playback", "hello-world"))")
@@ -172,7 +153,22 @@ extension Integration {
             }, ["command failed", "not permitted on a dead channel (511)", "cap-hangup-during-get-data", "not permitted on a dead channel (511)", "not permitted on a dead channel (511)"]),
         ]
 
-        @Test(arguments: scripts.keys.sorted())
+        /// The three RECORD FILE commands both record-file captures send.
+    static let recordFileScript: Script = { s, j in
+        try await s.answer()
+        let path = "/var/spool/asterisk/recording/"
+        j.record("\(try await s.recordFile(path + "cap-rec-dtmf", format: "gsm", timeout: 10000, beep: true))")
+        j.record("\(try await s.recordFile(path + "cap-rec-timeout", format: "gsm", timeout: 2000))")
+        j.record("\(try await s.recordFile(path + "cap-rec-dtmf", format: "gsm", timeout: 10000, offsetSamples: 8000))")
+    }
+
+    /// What recordFileScript records: `#`, the time limit, `#`, with these sample counts.
+    static func recordings(endpos: [Int]) -> [String] {
+        let endings = ["digit(\"#\")", "timeout", "digit(\"#\")"]
+        return zip(endings, endpos).map { "AGIRecording(ending: AGIServer.AGIRecording.Ending.\($0), endpos: \($1))" }
+    }
+
+    @Test(arguments: scripts.keys.sorted())
         func replaysTheCaptureAgainstTheServer(_ name: String) async throws {
             let (script, expected) = try #require(Self.scripts[name])
             let capture = try Capture.load("agi/" + name)
