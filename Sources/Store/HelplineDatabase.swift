@@ -1,31 +1,33 @@
 public import GRDB
 
-/// The helpline's SQLite database file, opened for the daemon.
+/// The helpline's SQLite database file: opened, checked and migrated.
 ///
-/// This first cut opens (or creates) the file in WAL mode and proves it writable, so a wrong
-/// `database.path` stops `helpline serve` at start-up with a clear message instead of failing
-/// the first caller. Tables, migrations and the ticket operations arrive with the Store issue.
+/// ```swift
+/// let database = try HelplineDatabase(path: "helpline.sqlite")   // migrates on open
+/// let store = TicketStore(database: database)
+/// ```
+///
+/// Durability: the file is in WAL mode with `synchronous=FULL`. WAL lets readers (reports,
+/// `helpline db backup`) run beside the one writer. In WAL mode `synchronous=NORMAL` may lose
+/// the last commits on power loss (the WAL is not synced at each commit), and a ticket number
+/// is spoken to the caller only after its commit returns, so every commit syncs the WAL:
+/// `FULL`. Group commit (``TicketStore``) keeps throughput up by sharing one sync between
+/// many callers' writes.
 public final class HelplineDatabase: Sendable {
-    /// The connection pool (one writer, concurrent readers).
-    public let writer: DatabasePool
-    /// The file's path as given.
+    /// The connection pool (one writer, concurrent readers), or a queue for in-memory databases.
+    public let writer: any DatabaseWriter
+    /// The file's path as given (`:memory:` for an in-memory database).
     public let path: String
 
-    /// Opens or creates the database at `path`.
+    /// Opens or creates the database at `path` and, unless `migrate` is false, brings its
+    /// schema up to date.
     ///
-    /// Throws ``DatabaseOpenError`` naming the path and SQLite's reason when the file cannot be
-    /// opened or written (missing directory, no permission, not a database).
-    public init(path: String) throws(DatabaseOpenError) {
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(5)
-        configuration.prepareDatabase { db in
-            // WAL lets readers (reports, backups) run beside the writer. synchronous=FULL makes
-            // every commit durable on power loss as well as on a crash: a ticket number is
-            // spoken only after its commit, so an acknowledged ticket must never be lost.
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-        }
+    /// Throws ``DatabaseOpenError`` naming the path and the reason when the file cannot be
+    /// opened or written (missing directory, no permission, not a database) or when a newer
+    /// Helpline has already migrated it beyond what this build knows.
+    public init(path: String, migrate: Bool = true) throws(DatabaseOpenError) {
         do {
-            writer = try DatabasePool(path: path, configuration: configuration)
+            writer = try DatabasePool(path: path, configuration: Self.configuration())
             try writer.write { db in
                 try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS helpline_open_check(x); DROP TABLE helpline_open_check")
             }
@@ -33,19 +35,84 @@ public final class HelplineDatabase: Sendable {
             throw DatabaseOpenError(path: path, reason: "\(error)")
         }
         self.path = path
+        if migrate { try self.migrate() }
     }
 
-    /// The journal mode SQLite reports (`wal` once opened).
+    private init(inMemory writer: DatabaseQueue) {
+        self.writer = writer
+        self.path = ":memory:"
+    }
+
+    /// A fresh, migrated in-memory database, for tests and tools where durability is not wanted.
+    public static func inMemory() throws -> HelplineDatabase {
+        let database = HelplineDatabase(inMemory: try DatabaseQueue(configuration: configuration()))
+        try database.migrate()
+        return database
+    }
+
+    private static func configuration() -> Configuration {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(5)
+        configuration.foreignKeysEnabled = true
+        configuration.label = "helpline"
+        configuration.prepareDatabase { db in
+            // See the type's documentation: no acknowledged ticket may be lost on power loss.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        return configuration
+    }
+
+    /// Runs the migrations the file lacks; refuses a file migrated by a newer Helpline.
+    public func migrate() throws(DatabaseOpenError) {
+        do {
+            let status = try migrationStatus()
+            guard status.unknown.isEmpty else {
+                throw DatabaseOpenError(
+                    path: path,
+                    reason: "it was migrated by a newer Helpline (migrations this build does not know: \(status.unknown.joined(separator: ", "))); run that version or restore a backup")
+            }
+            try Schema.migrator.migrate(writer)
+        } catch let error as DatabaseOpenError {
+            throw error
+        } catch {
+            throw DatabaseOpenError(path: path, reason: "migration failed: \(error)")
+        }
+    }
+
+    /// Which migrations the file has, lacks, and has but this build does not know.
+    public func migrationStatus() throws -> MigrationStatus {
+        let migrator = Schema.migrator
+        return try writer.read { db in
+            let applied = try migrator.appliedIdentifiers(db)
+            let known = migrator.migrations
+            return MigrationStatus(
+                applied: known.filter(applied.contains),
+                pending: known.filter { !applied.contains($0) },
+                unknown: applied.subtracting(known).sorted())
+        }
+    }
+
+    /// The journal mode SQLite reports (`wal` for a file).
     public func journalMode() throws -> String {
         try writer.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "" }
     }
 }
 
-/// The database file could not be opened or written.
+/// The migrations of a database file compared with this build's.
+public struct MigrationStatus: Sendable, Equatable {
+    /// Applied, in this build's order.
+    public var applied: [String]
+    /// Known to this build and not applied yet.
+    public var pending: [String]
+    /// Applied by some other (newer) build.
+    public var unknown: [String]
+}
+
+/// The database file could not be opened, written or migrated.
 public struct DatabaseOpenError: Error, Sendable, CustomStringConvertible {
     /// The path given.
     public var path: String
-    /// SQLite's explanation.
+    /// The explanation.
     public var reason: String
 
     /// The message for logs and the console.

@@ -1,0 +1,115 @@
+import Dispatch
+import GRDB
+import Synchronization
+
+/// Runs many callers' writes in shared transactions, so one WAL sync serves them all.
+///
+/// Each caller's work runs in its own savepoint inside the shared transaction: a failing
+/// write rolls back alone and throws to its caller, the others commit. Every caller resumes
+/// only after the transaction that holds its write has committed (and, with
+/// `synchronous=FULL`, reached the disk), so a returned write is durable.
+///
+/// Writes run on one private dispatch queue, never on a NIO event loop or the concurrency
+/// pool's threads. While a commit syncs, new writes gather; the next transaction takes them
+/// all (up to ``maximumBatch``). A lone writer pays one sync per write; 256 concurrent
+/// writers share one sync among up to 256.
+final class GroupCommitWriter: Sendable {
+    /// The most writes put into one transaction.
+    static let maximumBatch = 512
+
+    /// Resumes a caller once the transaction's fate is known (nil: committed).
+    typealias Completion = @Sendable (_ commitError: (any Error)?) -> Void
+    /// A caller's write.
+    struct Job: Sendable {
+        /// Runs inside the shared transaction and returns how to finish.
+        var run: @Sendable (Database) -> Completion
+        /// Finishes a job that never ran because its transaction could not begin.
+        var fail: @Sendable (any Error) -> Void
+    }
+
+    private struct State {
+        var pending: [Job] = []
+        var draining = false
+    }
+
+    private let writer: any DatabaseWriter
+    private let state = Mutex(State())
+    private let queue = DispatchQueue(label: "helpline.store.group-commit")
+
+    init(writer: any DatabaseWriter) {
+        self.writer = writer
+    }
+
+    /// Runs `work` in a shared transaction; returns its value once that transaction committed.
+    func write<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            let run: @Sendable (Database) -> Completion = { db in
+                let result: Result<T, any Error>
+                do {
+                    nonisolated(unsafe) var value: T?
+                    try db.inSavepoint {
+                        value = try work(db)
+                        return .commit
+                    }
+                    result = .success(value!)
+                } catch {
+                    result = .failure(error)
+                }
+                return { commitError in
+                    if let commitError {
+                        continuation.resume(throwing: commitError)
+                    } else {
+                        continuation.resume(with: result)
+                    }
+                }
+            }
+            let job = Job(run: run, fail: { continuation.resume(throwing: $0) })
+            let startDraining = state.withLock { state in
+                state.pending.append(job)
+                if state.draining { return false }
+                state.draining = true
+                return true
+            }
+            if startDraining {
+                queue.async { self.drain() }
+            }
+        }
+    }
+
+    /// Commits batches until nothing is pending.
+    private func drain() {
+        while true {
+            let batch: [Job] = state.withLock { state in
+                guard !state.pending.isEmpty else {
+                    state.draining = false
+                    return []
+                }
+                let count = min(state.pending.count, Self.maximumBatch)
+                let batch = Array(state.pending.prefix(count))
+                state.pending.removeFirst(count)
+                return batch
+            }
+            if batch.isEmpty { return }
+            nonisolated(unsafe) var completions: [Completion] = []
+            completions.reserveCapacity(batch.count)
+            var commitError: (any Error)?
+            do {
+                try writer.writeWithoutTransaction { db in
+                    try db.inTransaction(.immediate) {
+                        for job in batch { completions.append(job.run(db)) }
+                        return .commit
+                    }
+                }
+            } catch {
+                commitError = error
+            }
+            for completion in completions { completion(commitError) }
+            if completions.count < batch.count {
+                // The transaction failed before these jobs ran (it could not begin, or an
+                // earlier job's error aborted it): they fail with that error, nothing written.
+                let error = commitError ?? DatabaseError(resultCode: .SQLITE_ABORT, message: "the shared transaction ended early")
+                for job in batch[completions.count...] { job.fail(error) }
+            }
+        }
+    }
+}

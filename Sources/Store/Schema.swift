@@ -1,0 +1,185 @@
+import GRDB
+
+/// The database schema as named GRDB migrations.
+///
+/// A migration is never edited once it has shipped: a change to the schema is a new
+/// migration appended at the end. ``HelplineDatabase`` runs the pending ones on open and
+/// refuses a file that carries a migration this build does not know (a newer Helpline wrote it).
+enum Schema {
+    /// The first ticket serial. Numbers are serial plus a check digit, so the first ticket is
+    /// 1000002 and numbers stay seven digits long for the first 900,000 complaints.
+    static let firstSerial: Int64 = 100_000
+
+    /// The SQL `IN` list of open statuses.
+    static var openStatuses: String { TicketStatus.openSQLList }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+
+        migrator.registerMigration("001 tickets and their history") { db in
+            try db.execute(sql: """
+                CREATE TABLE ticket_serial (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    next INTEGER NOT NULL
+                );
+                INSERT INTO ticket_serial (id, next) VALUES (1, \(firstSerial));
+
+                CREATE TABLE tickets (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    number TEXT NOT NULL UNIQUE,
+                    created_at DATETIME NOT NULL,
+                    updated_at DATETIME NOT NULL,
+                    source TEXT NOT NULL CHECK (source IN ('ivr', 'api', 'outbound')),
+                    caller_number TEXT NOT NULL,
+                    caller_name TEXT,
+                    language TEXT NOT NULL,
+                    district TEXT,
+                    department TEXT NOT NULL,
+                    category TEXT,
+                    description_recording TEXT,
+                    description_text TEXT,
+                    status TEXT NOT NULL CHECK (status IN ('registered', 'assigned', 'resolved', 'reopened', 'escalated', 'closed', 'cancelled', 'duplicate')),
+                    level TEXT NOT NULL CHECK (level IN ('L1', 'L2')),
+                    reopen_count INTEGER NOT NULL DEFAULT 0 CHECK (reopen_count >= 0),
+                    assigned_officer TEXT,
+                    due_at DATETIME,
+                    resolved_at DATETIME,
+                    closed_at DATETIME,
+                    call_uniqueid TEXT UNIQUE,
+                    duplicate_of TEXT
+                );
+                CREATE INDEX tickets_by_caller ON tickets (caller_number, status);
+                CREATE INDEX tickets_by_department ON tickets (department, status, level, created_at, id);
+                CREATE INDEX tickets_overdue ON tickets (due_at) WHERE status IN \(openStatuses);
+                CREATE INDEX tickets_by_day ON tickets (created_at, department, status);
+
+                CREATE TABLE ticket_events (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    ticket_id INTEGER NOT NULL REFERENCES tickets (id) ON DELETE CASCADE,
+                    at DATETIME NOT NULL,
+                    transition TEXT NOT NULL,
+                    from_status TEXT,
+                    to_status TEXT NOT NULL,
+                    level TEXT NOT NULL,
+                    actor TEXT NOT NULL,
+                    note TEXT
+                );
+                CREATE INDEX ticket_events_by_ticket ON ticket_events (ticket_id, id);
+                CREATE TRIGGER ticket_events_append_only BEFORE UPDATE ON ticket_events
+                BEGIN
+                    SELECT RAISE(ABORT, 'ticket_events is append-only');
+                END;
+
+                CREATE TABLE feedback (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    ticket_id INTEGER NOT NULL REFERENCES tickets (id) ON DELETE CASCADE,
+                    at DATETIME NOT NULL,
+                    level TEXT NOT NULL,
+                    satisfied BOOLEAN NOT NULL,
+                    call_uniqueid TEXT,
+                    answer TEXT
+                );
+                CREATE INDEX feedback_by_ticket ON feedback (ticket_id);
+                """)
+        }
+
+        migrator.registerMigration("002 calls and routing decisions") { db in
+            try db.execute(sql: """
+                CREATE TABLE calls (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    uniqueid TEXT NOT NULL UNIQUE,
+                    linkedid TEXT,
+                    caller TEXT,
+                    dnid TEXT,
+                    language TEXT,
+                    script TEXT,
+                    path TEXT NOT NULL DEFAULT '[]',
+                    outcome TEXT,
+                    started_at DATETIME NOT NULL,
+                    queued_at DATETIME,
+                    ended_at DATETIME
+                );
+                CREATE INDEX calls_by_start ON calls (started_at);
+                CREATE INDEX calls_by_linkedid ON calls (linkedid);
+
+                CREATE TABLE routing_decisions (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    call_uniqueid TEXT,
+                    ticket_id INTEGER REFERENCES tickets (id) ON DELETE SET NULL,
+                    decided_at DATETIME NOT NULL,
+                    inputs TEXT NOT NULL,
+                    outcome TEXT NOT NULL,
+                    department TEXT,
+                    queue TEXT,
+                    priority INTEGER,
+                    reasons TEXT NOT NULL DEFAULT '[]'
+                );
+                CREATE INDEX routing_decisions_by_call ON routing_decisions (call_uniqueid);
+                CREATE INDEX routing_decisions_by_ticket ON routing_decisions (ticket_id);
+                """)
+        }
+
+        migrator.registerMigration("003 outbox, callbacks and campaigns") { db in
+            try db.execute(sql: """
+                CREATE TABLE outbox (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    kind TEXT NOT NULL CHECK (kind IN ('sms', 'webhook')),
+                    ticket_id INTEGER REFERENCES tickets (id) ON DELETE SET NULL,
+                    destination TEXT NOT NULL,
+                    payload TEXT NOT NULL,
+                    idempotency_key TEXT NOT NULL UNIQUE,
+                    status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'dead')),
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    next_attempt_at DATETIME NOT NULL,
+                    last_error TEXT,
+                    created_at DATETIME NOT NULL,
+                    sent_at DATETIME
+                );
+                CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
+
+                CREATE TABLE callbacks (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    caller_number TEXT NOT NULL,
+                    ticket_id INTEGER REFERENCES tickets (id) ON DELETE SET NULL,
+                    call_uniqueid TEXT,
+                    department TEXT,
+                    queue TEXT,
+                    reason TEXT NOT NULL,
+                    status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'dialling', 'done', 'failed', 'cancelled')),
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    next_attempt_at DATETIME NOT NULL,
+                    last_result TEXT,
+                    created_at DATETIME NOT NULL
+                );
+                CREATE INDEX callbacks_due ON callbacks (status, next_attempt_at);
+                CREATE INDEX callbacks_by_caller ON callbacks (caller_number);
+
+                CREATE TABLE campaigns (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    name TEXT NOT NULL UNIQUE,
+                    menu TEXT NOT NULL,
+                    status TEXT NOT NULL DEFAULT 'draft' CHECK (status IN ('draft', 'running', 'paused', 'finished')),
+                    created_at DATETIME NOT NULL,
+                    settings TEXT NOT NULL DEFAULT '{}'
+                );
+
+                CREATE TABLE contacts (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    campaign_id INTEGER NOT NULL REFERENCES campaigns (id) ON DELETE CASCADE,
+                    phone TEXT NOT NULL,
+                    name TEXT,
+                    language TEXT,
+                    district TEXT,
+                    data TEXT NOT NULL DEFAULT '{}',
+                    status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'dialling', 'done', 'failed', 'skipped')),
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    next_attempt_at DATETIME,
+                    last_result TEXT,
+                    UNIQUE (campaign_id, phone)
+                );
+                CREATE INDEX contacts_due ON contacts (campaign_id, status, next_attempt_at);
+                """)
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,360 @@
+public import Foundation
+import GRDB
+
+/// Tickets, their history, calls and routing decisions: the helpline's write and query API.
+///
+/// Every method is async and runs its SQL off the caller's thread, so FastAGI sessions on NIO
+/// event loops can call it directly. Writes from concurrent callers share transactions
+/// (group commit); each call returns only once its own write is durable.
+///
+/// ```swift
+/// let store = TicketStore(database: try HelplineDatabase(path: "helpline.sqlite"))
+/// let created = try await store.createTicket(
+///     NewTicket(source: .ivr, callerNumber: "9876543210", language: "hi", district: "07",
+///               department: "water", callUniqueid: "1732200000.42", officer: "l1-water-07"),
+///     actor: "ivr")
+/// // speak created.ticket.number only now: it is on disk
+/// ```
+public final class TicketStore: Sendable {
+    /// The database.
+    public let database: HelplineDatabase
+    private let groupCommit: GroupCommitWriter
+
+    /// A store over an opened (and migrated) database.
+    public init(database: HelplineDatabase) {
+        self.database = database
+        self.groupCommit = GroupCommitWriter(writer: database.writer)
+    }
+
+    // MARK: - Writes
+
+    /// Registers a complaint with its first history entries and, when given, the routing
+    /// decision that sent it, all in one transaction.
+    ///
+    /// When `new.callUniqueid` already has a ticket, nothing is written and that ticket is
+    /// returned with `created == false`: a retried FastAGI session never makes a second one.
+    public func createTicket(_ new: NewTicket, decision: RoutingDecisionInput? = nil, actor: String, at now: Date = Date()) async throws -> TicketCreation {
+        try await groupCommit.write { db in
+            if let uniqueid = new.callUniqueid,
+               let existing = try Ticket.fetchOne(db, sql: "SELECT * FROM tickets WHERE call_uniqueid = ?", arguments: [uniqueid]) {
+                return TicketCreation(ticket: existing, created: false)
+            }
+            guard let serial = try Int64.fetchOne(db, sql: "UPDATE ticket_serial SET next = next + 1 WHERE id = 1 RETURNING next - 1") else {
+                throw StoreError.corrupt("the ticket_serial row is missing")
+            }
+            let number = TicketNumber(serial: serial).description
+            let status: TicketStatus = new.officer == nil ? .registered : .assigned
+            try db.execute(
+                sql: """
+                    INSERT INTO tickets (number, created_at, updated_at, source, caller_number, caller_name, language,
+                        district, department, category, description_recording, description_text, status, level,
+                        reopen_count, assigned_officer, due_at, call_uniqueid)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'L1', 0, ?, ?, ?)
+                    """,
+                arguments: [
+                    number, now, now, new.source.rawValue, new.callerNumber, new.callerName, new.language,
+                    new.district, new.department, new.category, new.descriptionRecording, new.descriptionText,
+                    status.rawValue, new.officer, new.dueAt, new.callUniqueid,
+                ])
+            let id = db.lastInsertedRowID
+            try Self.appendEvent(db, ticket: id, at: now, transition: "registered", from: nil, to: .registered, level: .l1, actor: actor, note: nil)
+            if let officer = new.officer {
+                try Self.appendEvent(db, ticket: id, at: now, transition: "assigned", from: .registered, to: .assigned, level: .l1, actor: actor, note: "assigned to \(officer)")
+            }
+            if let decision {
+                try Self.insertDecision(db, decision, ticket: id, at: now)
+            }
+            guard let ticket = try Ticket.fetchOne(db, key: id) else { throw StoreError.corrupt("ticket \(id) vanished") }
+            return TicketCreation(ticket: ticket, created: true)
+        }
+    }
+
+    /// Applies a lifecycle action to the ticket `number` and appends its history entry, in one
+    /// transaction; returns the ticket as it now stands.
+    ///
+    /// - Parameters:
+    ///   - dueAt: a new SLA due time (a reopened or escalated ticket gets a new deadline).
+    ///   - callUniqueid: for feedback, the call that took it.
+    /// - Throws: ``StoreError`` for an unknown or mistyped number, ``InvalidTicketTransition``
+    ///   when the action is not valid now.
+    @discardableResult
+    public func apply(_ action: TicketAction, to number: String, actor: String, note: String? = nil, dueAt: Date? = nil, callUniqueid: String? = nil, at now: Date = Date()) async throws -> Ticket {
+        let key = try Self.validNumber(number)
+        return try await groupCommit.write { db in
+            guard let ticket = try Ticket.fetchOne(db, sql: "SELECT * FROM tickets WHERE number = ?", arguments: [key]) else {
+                throw StoreError.unknownTicket(key)
+            }
+            let transition = try TicketLifecycle.apply(action, to: ticket.position)
+            let next = transition.position
+            var officer = ticket.assignedOfficer
+            var resolvedAt = ticket.resolvedAt
+            var closedAt = ticket.closedAt
+            var duplicateOf = ticket.duplicateOf
+            var eventNote = note
+            switch action {
+            case .assign(let name), .reassign(let name):
+                officer = name
+                eventNote = [note, "assigned to \(name)"].compactMap { $0 }.joined(separator: "; ")
+            case .resolve:
+                resolvedAt = now
+            case .feedback(let satisfied):
+                try db.execute(
+                    sql: "INSERT INTO feedback (ticket_id, at, level, satisfied, call_uniqueid) VALUES (?, ?, ?, ?, ?)",
+                    arguments: [ticket.id, now, ticket.level.rawValue, satisfied, callUniqueid])
+                if next.status == .reopened || next.status == .escalated { resolvedAt = nil }
+            case .markDuplicate(let original):
+                let target = original.description
+                guard target != ticket.number else { throw StoreError.invalidArgument("a ticket cannot duplicate itself") }
+                guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM tickets WHERE number = ?)", arguments: [target]) == true else {
+                    throw StoreError.unknownTicket(target)
+                }
+                duplicateOf = target
+                eventNote = [note, "duplicate of \(target)"].compactMap { $0 }.joined(separator: "; ")
+            case .cancel, .note:
+                break
+            }
+            if !next.status.isOpen, ticket.status.isOpen { closedAt = now }
+            try db.execute(
+                sql: """
+                    UPDATE tickets SET status = ?, level = ?, reopen_count = ?, assigned_officer = ?, resolved_at = ?,
+                        closed_at = ?, duplicate_of = ?, due_at = COALESCE(?, due_at), updated_at = ?
+                    WHERE id = ?
+                    """,
+                arguments: [
+                    next.status.rawValue, next.level.rawValue, next.reopenCount, officer, resolvedAt,
+                    closedAt, duplicateOf, dueAt, now, ticket.id,
+                ])
+            try Self.appendEvent(db, ticket: ticket.id, at: now, transition: transition.name, from: ticket.status, to: next.status, level: next.level, actor: actor, note: eventNote)
+            guard let updated = try Ticket.fetchOne(db, key: ticket.id) else { throw StoreError.corrupt("ticket \(ticket.id) vanished") }
+            return updated
+        }
+    }
+
+    /// Records a routing decision that created no ticket (a call queued, a callback offered);
+    /// returns its row id.
+    @discardableResult
+    public func recordDecision(_ decision: RoutingDecisionInput, at now: Date = Date()) async throws -> Int64 {
+        try await groupCommit.write { db in
+            try Self.insertDecision(db, decision, ticket: nil, at: now)
+            return db.lastInsertedRowID
+        }
+    }
+
+    /// Records an IVR session, or updates the row its uniqueid already has.
+    public func recordCall(_ call: CallRecord) async throws {
+        try await groupCommit.write { db in
+            try call.upsert(db)
+        }
+    }
+
+    // MARK: - Queries
+
+    /// The ticket with this number, if any.
+    public func ticket(number: String) async throws -> Ticket? {
+        let key = try Self.validNumber(number)
+        return try await database.writer.read { db in
+            try Ticket.fetchOne(db, sql: "SELECT * FROM tickets WHERE number = ?", arguments: [key])
+        }
+    }
+
+    /// What a number keyed by a caller refers to: a ticket, no ticket, or a typing error.
+    public func lookup(keyed digits: String) async throws -> TicketLookup {
+        switch TicketNumber.parse(digits) {
+        case .malformed: return .malformed
+        case .checkDigitMismatch: return .mistyped
+        case .valid(let number):
+            guard let ticket = try await ticket(number: number.description) else { return .unknown }
+            return .found(ticket)
+        }
+    }
+
+    /// The caller's tickets that are still open, newest first.
+    public func openTickets(callerNumber: String) async throws -> [Ticket] {
+        try await database.writer.read { db in
+            try Ticket.fetchAll(
+                db,
+                sql: "SELECT * FROM tickets WHERE caller_number = ? AND status IN \(Schema.openStatuses) ORDER BY created_at DESC, id DESC",
+                arguments: [callerNumber])
+        }
+    }
+
+    /// A department's tickets, oldest first, optionally of one status and level, one page at a time.
+    public func tickets(department: String, status: TicketStatus? = nil, level: TicketLevel? = nil, limit: Int = 50, offset: Int = 0) async throws -> [Ticket] {
+        guard limit > 0, limit <= 1000, offset >= 0 else { throw StoreError.invalidArgument("limit must be 1…1000 and offset not negative") }
+        return try await database.writer.read { db in
+            var sql = "SELECT * FROM tickets WHERE department = ?"
+            var arguments: StatementArguments = [department]
+            if let status {
+                sql += " AND status = ?"
+                arguments += [status.rawValue]
+            }
+            if let level {
+                sql += " AND level = ?"
+                arguments += [level.rawValue]
+            }
+            sql += " ORDER BY created_at, id LIMIT ? OFFSET ?"
+            arguments += [limit, offset]
+            return try Ticket.fetchAll(db, sql: sql, arguments: arguments)
+        }
+    }
+
+    /// Open tickets past their SLA due time at `now`, most overdue first.
+    public func overdueTickets(at now: Date = Date(), limit: Int = 100) async throws -> [Ticket] {
+        try await database.writer.read { db in
+            try Ticket.fetchAll(
+                db,
+                sql: "SELECT * FROM tickets WHERE status IN \(Schema.openStatuses) AND due_at < ? ORDER BY due_at LIMIT ?",
+                arguments: [now, limit])
+        }
+    }
+
+    /// A ticket with its history, its feedback and the routing decisions of it and its call.
+    public func history(number: String) async throws -> TicketHistory? {
+        let key = try Self.validNumber(number)
+        return try await database.writer.read { db in
+            guard let ticket = try Ticket.fetchOne(db, sql: "SELECT * FROM tickets WHERE number = ?", arguments: [key]) else { return nil }
+            let events = try TicketEvent.fetchAll(db, sql: "SELECT * FROM ticket_events WHERE ticket_id = ? ORDER BY id", arguments: [ticket.id])
+            let decisions = try RoutingDecision.fetchAll(
+                db,
+                sql: "SELECT * FROM routing_decisions WHERE ticket_id = ? UNION SELECT * FROM routing_decisions WHERE call_uniqueid = ? ORDER BY id",
+                arguments: [ticket.id, ticket.callUniqueid])
+            let call = try ticket.callUniqueid.flatMap { try CallRecord.fetchOne(db, sql: "SELECT * FROM calls WHERE uniqueid = ?", arguments: [$0]) }
+            return TicketHistory(ticket: ticket, events: events, decisions: decisions, call: call)
+        }
+    }
+
+    /// The routing decisions made for a call, in order.
+    public func decisions(callUniqueid: String) async throws -> [RoutingDecision] {
+        try await database.writer.read { db in
+            try RoutingDecision.fetchAll(db, sql: "SELECT * FROM routing_decisions WHERE call_uniqueid = ? ORDER BY id", arguments: [callUniqueid])
+        }
+    }
+
+    /// The IVR session with this uniqueid.
+    public func call(uniqueid: String) async throws -> CallRecord? {
+        try await database.writer.read { db in
+            try CallRecord.fetchOne(db, sql: "SELECT * FROM calls WHERE uniqueid = ?", arguments: [uniqueid])
+        }
+    }
+
+    /// Tickets registered per local day, department and current status, for days in
+    /// `from..<to` (local days start at midnight `utcOffset` seconds east of UTC; IST is 19800).
+    public func dailyCounts(from start: Date, to end: Date, utcOffset: Int = 0) async throws -> [DailyCount] {
+        try await database.writer.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT date(created_at, ? || ' seconds') AS day, department, status, COUNT(*) AS count
+                    FROM tickets WHERE created_at >= ? AND created_at < ?
+                    GROUP BY day, department, status ORDER BY day, department, status
+                    """,
+                arguments: [utcOffset >= 0 ? "+\(utcOffset)" : "\(utcOffset)", start, end]
+            ).map { row in
+                DailyCount(day: row["day"], department: row["department"], status: TicketStatus(rawValue: row["status"]) ?? .registered, count: row["count"])
+            }
+        }
+    }
+
+    // MARK: - Helpers
+
+    static func validNumber(_ number: String) throws -> String {
+        switch TicketNumber.parse(number) {
+        case .valid(let parsed): return parsed.description
+        case .checkDigitMismatch: throw StoreError.mistypedNumber(number)
+        case .malformed: throw StoreError.malformedNumber(number)
+        }
+    }
+
+    private static func appendEvent(_ db: Database, ticket: Int64, at: Date, transition: String, from: TicketStatus?, to: TicketStatus, level: TicketLevel, actor: String, note: String?) throws {
+        try db.execute(
+            sql: "INSERT INTO ticket_events (ticket_id, at, transition, from_status, to_status, level, actor, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            arguments: [ticket, at, transition, from?.rawValue, to.rawValue, level.rawValue, actor, note])
+    }
+
+    private static func insertDecision(_ db: Database, _ decision: RoutingDecisionInput, ticket: Int64?, at: Date) throws {
+        let reasons = String(decoding: try JSONEncoder().encode(decision.reasons), as: UTF8.self)
+        try db.execute(
+            sql: """
+                INSERT INTO routing_decisions (call_uniqueid, ticket_id, decided_at, inputs, outcome, department, queue, priority, reasons)
+                VALUES (?, ?, ?, json(?), ?, ?, ?, ?, ?)
+                """,
+            arguments: [decision.callUniqueid, ticket, at, decision.inputsJSON, decision.outcome, decision.department, decision.queue, decision.priority, reasons])
+    }
+}
+
+/// The result of ``TicketStore/createTicket(_:decision:actor:at:)``.
+public struct TicketCreation: Sendable, Hashable {
+    /// The ticket (the existing one when the call already had one).
+    public var ticket: Ticket
+    /// False when the call's uniqueid already had this ticket.
+    public var created: Bool
+}
+
+/// What a keyed number refers to.
+public enum TicketLookup: Sendable, Hashable {
+    /// A ticket.
+    case found(Ticket)
+    /// Well formed, but no ticket has it.
+    case unknown
+    /// The check digit does not match: a typing error.
+    case mistyped
+    /// Not a ticket number.
+    case malformed
+}
+
+/// A ticket with everything recorded about it.
+public struct TicketHistory: Sendable, Hashable {
+    /// The ticket.
+    public var ticket: Ticket
+    /// Its history, oldest first.
+    public var events: [TicketEvent]
+    /// The routing decisions of the ticket and of its call.
+    public var decisions: [RoutingDecision]
+    /// The IVR session that registered it.
+    public var call: CallRecord?
+}
+
+/// One line of the dashboard's daily figures.
+public struct DailyCount: Sendable, Hashable {
+    /// The local day, `YYYY-MM-DD`.
+    public var day: String
+    /// The department.
+    public var department: String
+    /// The tickets' current status.
+    public var status: TicketStatus
+    /// How many.
+    public var count: Int
+
+    /// A line of figures.
+    public init(day: String, department: String, status: TicketStatus, count: Int) {
+        self.day = day
+        self.department = department
+        self.status = status
+        self.count = count
+    }
+}
+
+/// A store operation refused.
+public enum StoreError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// No ticket has this number.
+    case unknownTicket(String)
+    /// The check digit does not match.
+    case mistypedNumber(String)
+    /// Not a ticket number at all.
+    case malformedNumber(String)
+    /// An argument out of range.
+    case invalidArgument(String)
+    /// The database is not in the state the schema promises.
+    case corrupt(String)
+
+    /// The message for officers and logs.
+    public var description: String {
+        switch self {
+        case .unknownTicket(let number): "no ticket has the number \(number)"
+        case .mistypedNumber(let number): "\(number) is not a valid ticket number: its check digit does not match (a digit mistyped?)"
+        case .malformedNumber(let number): "'\(number)' is not a ticket number: expected 2 to \(TicketNumber.maximumLength) digits"
+        case .invalidArgument(let message): message
+        case .corrupt(let message): "the database is inconsistent: \(message)"
+        }
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+import GRDB
+import Store
+import Testing
+
+@Suite struct MigrationTests {
+    @Test func aNewFileGetsEveryMigrationAndEveryTable() throws {
+        let file = try TemporaryDatabase()
+        let database = try HelplineDatabase(path: file.path)
+        let status = try database.migrationStatus()
+        #expect(status.pending.isEmpty)
+        #expect(status.unknown.isEmpty)
+        #expect(status.applied.first == "001 tickets and their history")
+        let tables = try database.writer.read { db in
+            try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'grdb_%' ORDER BY name")
+        }
+        #expect(tables == ["callbacks", "calls", "campaigns", "contacts", "feedback", "outbox", "routing_decisions", "ticket_events", "ticket_serial", "tickets"])
+        #expect(try database.integrityProblems().isEmpty)
+    }
+
+    @Test func anOpenWithoutMigratingReportsWhatIsPending() throws {
+        let file = try TemporaryDatabase()
+        let database = try HelplineDatabase(path: file.path, migrate: false)
+        #expect(try database.migrationStatus().applied.isEmpty)
+        #expect(try database.migrationStatus().pending.count == 3)
+        try database.migrate()
+        #expect(try database.migrationStatus().pending.isEmpty)
+    }
+
+    @Test func refusesADatabaseANewerHelplineMigrated() throws {
+        let file = try TemporaryDatabase()
+        do {
+            let database = try HelplineDatabase(path: file.path)
+            try database.writer.write { db in
+                try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('099 something from the future')")
+            }
+        }
+        do {
+            _ = try HelplineDatabase(path: file.path)
+            Issue.record("opened a database from the future")
+        } catch {
+            #expect(error.description.contains("migrated by a newer Helpline"))
+            #expect(error.description.contains("099 something from the future"))
+        }
+    }
+
+    @Test func everyTicketQueryUsesAnIndex() throws {
+        let database = try HelplineDatabase.inMemory()
+        let queries = [
+            "SELECT * FROM tickets WHERE number = '1000002'",
+            "SELECT * FROM tickets WHERE call_uniqueid = 'x'",
+            "SELECT * FROM tickets WHERE caller_number = '900' AND status IN ('registered','assigned','resolved','reopened','escalated') ORDER BY created_at DESC",
+            "SELECT * FROM tickets WHERE department = 'water' AND status = 'assigned' AND level = 'L1' ORDER BY created_at, id LIMIT 50",
+            "SELECT * FROM tickets WHERE status IN ('registered','assigned','resolved','reopened','escalated') AND due_at < '2026' ORDER BY due_at",
+            "SELECT * FROM ticket_events WHERE ticket_id = 1 ORDER BY id",
+            "SELECT * FROM routing_decisions WHERE call_uniqueid = 'x'",
+            "SELECT * FROM routing_decisions WHERE ticket_id = 1",
+            "SELECT date(created_at), department, status, COUNT(*) FROM tickets WHERE created_at >= '2026' AND created_at < '2027' GROUP BY 1, 2, 3",
+            "SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= '2026' ORDER BY next_attempt_at",
+            "SELECT * FROM callbacks WHERE status = 'pending' AND next_attempt_at <= '2026'",
+        ]
+        for query in queries {
+            let plan = try database.writer.read { db in
+                try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN \(query)").map { $0["detail"] as String }
+            }
+            #expect(plan.contains { $0.contains("USING INDEX") || $0.contains("USING COVERING INDEX") || $0.contains("INTEGER PRIMARY KEY") }, "\(query): \(plan)")
+            #expect(!plan.contains { $0.hasPrefix("SCAN") && !$0.contains("INDEX") }, "\(query) scans a table: \(plan)")
+        }
+    }
+}
