@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "helpline", targets: ["helpline"]),
         .library(name: "AGIServer", targets: ["AGIServer"]),
         .library(name: "Helpline", targets: ["Helpline"]),
+        .library(name: "Store", targets: ["Store"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -92,6 +93,8 @@ let package = Package(
             dependencies: ["Store", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict
         ),
+        // The child process the crash-safety test kills with SIGKILL mid-write.
+        .executableTarget(name: "StoreCrashWriter", dependencies: ["Store"], path: "Tests/StoreCrashWriter", swiftSettings: strict),
         .testTarget(name: "IVRTests", dependencies: ["IVR"], swiftSettings: strict),
         .testTarget(name: "HelplineTests", dependencies: ["Helpline", "Store"], swiftSettings: strict),
         .testTarget(
