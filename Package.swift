@@ -59,7 +59,7 @@ let package = Package(
         .executableTarget(
             name: "helpline",
             dependencies: [
-                "Helpline",
+                "Helpline", "Store",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -100,7 +100,8 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "AGIServer", "Helpline", "AGITestSupport",
+                "AGIServer", "Helpline", "Store", "AGITestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -19,19 +19,24 @@ extension Integration {
             return url
         }
 
-        /// Runs `helpline` with `arguments`, returning its exit status and standard error.
-        static func run(_ arguments: [String], in directory: URL) async throws -> (Int32, String) {
+        /// Runs `helpline` with `arguments`, returning its exit status, standard error and
+        /// standard output.
+        static func run(_ arguments: [String], in directory: URL) async throws -> (Int32, String, String) {
             let process = Process()
             process.executableURL = binary
             process.arguments = arguments
             process.currentDirectoryURL = directory
             let errors = Pipe()
+            let output = Pipe()
             process.standardError = errors
-            process.standardOutput = Pipe()
+            process.standardOutput = output
             try process.run()
-            let output = errors.fileHandleForReading.readDataToEndOfFile()
+            // Standard output is read on another thread so neither pipe can fill and stall the child.
+            let printed = Task.detached { output.fileHandleForReading.readDataToEndOfFile() }
+            let complaints = errors.fileHandleForReading.readDataToEndOfFile()
+            let standardOutput = await printed.value
             process.waitUntilExit()
-            return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+            return (process.terminationStatus, String(decoding: complaints, as: UTF8.self), String(decoding: standardOutput, as: UTF8.self))
         }
 
         @Test func servesTheHealthScriptAndDrainsOnSIGTERM() async throws {
@@ -87,11 +92,11 @@ extension Integration {
             var repository = URL(fileURLWithPath: #filePath)
             for _ in 0..<3 { repository.deleteLastPathComponent() }
             let sample = repository.appendingPathComponent("deploy/helpline.yaml").path
-            let (status, output) = try await Self.run(["config", "check", sample], in: directory)
+            let (status, output, _) = try await Self.run(["config", "check", sample], in: directory)
             #expect(status == 0, "\(output)")
 
             try "agi:\n  drain_timeout: forever\n".write(to: directory.appendingPathComponent("bad.yaml"), atomically: true, encoding: .utf8)
-            let (badStatus, badError) = try await Self.run(["config", "check", "bad.yaml"], in: directory)
+            let (badStatus, badError, _) = try await Self.run(["config", "check", "bad.yaml"], in: directory)
             #expect(badStatus == 78)
             #expect(badError.contains("bad.yaml:2:18: agi.drain_timeout must be a duration"), "\(badError)")
             #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("helpline.sqlite").path), "checking opens no database")
@@ -102,19 +107,19 @@ extension Integration {
             defer { try? FileManager.default.removeItem(at: directory) }
             try "agi:\n  listen: 127.0.0.1:4573\n  max_sesions: 10\n".write(to: directory.appendingPathComponent("bad.yaml"), atomically: true, encoding: .utf8)
 
-            let (configStatus, configError) = try await Self.run(["serve", "--config", "bad.yaml"], in: directory)
+            let (configStatus, configError, _) = try await Self.run(["serve", "--config", "bad.yaml"], in: directory)
             #expect(configStatus == 78)
             #expect(configError.contains("bad.yaml:3:16: unknown key 'agi.max_sesions'"), "\(configError)")
 
-            let (listenStatus, listenError) = try await Self.run(["serve", "--agi-listen", "4573"], in: directory)
+            let (listenStatus, listenError, _) = try await Self.run(["serve", "--agi-listen", "4573"], in: directory)
             #expect(listenStatus == 64)
             #expect(listenError.contains("--agi-listen must be HOST:PORT"), "\(listenError)")
 
-            let (missingStatus, missingError) = try await Self.run(["serve", "--config", "nope.yaml"], in: directory)
+            let (missingStatus, missingError, _) = try await Self.run(["serve", "--config", "nope.yaml"], in: directory)
             #expect(missingStatus == 64)
             #expect(missingError.contains("cannot read the configuration file 'nope.yaml'"), "\(missingError)")
 
-            let (databaseStatus, databaseError) = try await Self.run(["serve", "--database", "no/such/dir/h.sqlite", "--agi-listen", "127.0.0.1:0"], in: directory)
+            let (databaseStatus, databaseError, _) = try await Self.run(["serve", "--database", "no/such/dir/h.sqlite", "--agi-listen", "127.0.0.1:0"], in: directory)
             #expect(databaseStatus == 73)
             #expect(databaseError.contains("cannot open the database 'no/such/dir/h.sqlite'"), "\(databaseError)")
         }
