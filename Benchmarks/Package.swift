@@ -41,6 +41,12 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Durable ticket creations per second through the Store's group commit.
+        .executableTarget(
+            name: "store-bench",
+            dependencies: ["BenchSupport", .product(name: "Store", package: "helpline")],
+            swiftSettings: strict
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

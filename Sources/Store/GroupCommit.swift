@@ -46,12 +46,18 @@ final class GroupCommitWriter: Sendable {
             let run: @Sendable (Database) -> Completion = { db in
                 let result: Result<T, any Error>
                 do {
-                    nonisolated(unsafe) var value: T?
-                    try db.inSavepoint {
-                        value = try work(db)
-                        return .commit
+                    // Cached statements: preparing SAVEPOINT/RELEASE for every write cost more
+                    // than the write itself (see BENCHMARKS.md).
+                    try db.cachedStatement(sql: "SAVEPOINT helpline_job").execute()
+                    do {
+                        let value = try work(db)
+                        try db.cachedStatement(sql: "RELEASE helpline_job").execute()
+                        result = .success(value)
+                    } catch {
+                        try db.cachedStatement(sql: "ROLLBACK TO helpline_job").execute()
+                        try db.cachedStatement(sql: "RELEASE helpline_job").execute()
+                        result = .failure(error)
                     }
-                    result = .success(value!)
                 } catch {
                     result = .failure(error)
                 }

@@ -239,3 +239,62 @@ public struct NewTicket: Sendable, Hashable {
         self.dueAt = dueAt
     }
 }
+
+/// A column that held something the schema does not allow.
+struct UnexpectedColumnValue: Error, CustomStringConvertible {
+    var column: String
+    var value: String
+    var description: String { "unexpected value '\(value)' in column \(column)" }
+}
+
+extension Row {
+    /// A non-null timestamp column.
+    func timestamp(_ column: String) throws -> Date {
+        let text: String = try decode(String.self, forColumn: column)
+        guard let date = Timestamp.date(text) else { throw UnexpectedColumnValue(column: column, value: text) }
+        return date
+    }
+
+    /// A nullable timestamp column.
+    func optionalTimestamp(_ column: String) throws -> Date? {
+        guard let text = try decode(String?.self, forColumn: column) else { return nil }
+        guard let date = Timestamp.date(text) else { throw UnexpectedColumnValue(column: column, value: text) }
+        return date
+    }
+
+    /// A column holding an enumeration's raw value.
+    func value<T: RawRepresentable>(_ type: T.Type, _ column: String) throws -> T where T.RawValue == String {
+        let text: String = try decode(String.self, forColumn: column)
+        guard let value = T(rawValue: text) else { throw UnexpectedColumnValue(column: column, value: text) }
+        return value
+    }
+}
+
+extension Ticket {
+    /// Decodes a `tickets` row by column name, without Codable: ticket reads are on the IVR's path.
+    public init(row: Row) throws {
+        self.init(
+            id: try row.decode(Int64.self, forColumn: "id"),
+            number: try row.decode(String.self, forColumn: "number"),
+            createdAt: try row.timestamp("created_at"),
+            updatedAt: try row.timestamp("updated_at"),
+            source: try row.value(TicketSource.self, "source"),
+            callerNumber: try row.decode(String.self, forColumn: "caller_number"),
+            callerName: try row.decode(String?.self, forColumn: "caller_name"),
+            language: try row.decode(String.self, forColumn: "language"),
+            district: try row.decode(String?.self, forColumn: "district"),
+            department: try row.decode(String.self, forColumn: "department"),
+            category: try row.decode(String?.self, forColumn: "category"),
+            descriptionRecording: try row.decode(String?.self, forColumn: "description_recording"),
+            descriptionText: try row.decode(String?.self, forColumn: "description_text"),
+            status: try row.value(TicketStatus.self, "status"),
+            level: try row.value(TicketLevel.self, "level"),
+            reopenCount: try row.decode(Int.self, forColumn: "reopen_count"),
+            assignedOfficer: try row.decode(String?.self, forColumn: "assigned_officer"),
+            dueAt: try row.optionalTimestamp("due_at"),
+            resolvedAt: try row.optionalTimestamp("resolved_at"),
+            closedAt: try row.optionalTimestamp("closed_at"),
+            callUniqueid: try row.decode(String?.self, forColumn: "call_uniqueid"),
+            duplicateOf: try row.decode(String?.self, forColumn: "duplicate_of"))
+    }
+}

@@ -36,35 +36,44 @@ public final class TicketStore: Sendable {
     public func createTicket(_ new: NewTicket, decision: RoutingDecisionInput? = nil, actor: String, at now: Date = Date()) async throws -> TicketCreation {
         try await groupCommit.write { db in
             if let uniqueid = new.callUniqueid,
-               let existing = try Ticket.fetchOne(db, sql: "SELECT * FROM tickets WHERE call_uniqueid = ?", arguments: [uniqueid]) {
+               let existing = try Ticket.fetchOne(db.cachedStatement(sql: "SELECT * FROM tickets WHERE call_uniqueid = ?"), arguments: [uniqueid]) {
                 return TicketCreation(ticket: existing, created: false)
             }
-            guard let serial = try Int64.fetchOne(db, sql: "UPDATE ticket_serial SET next = next + 1 WHERE id = 1 RETURNING next - 1") else {
+            guard let serial = try Int64.fetchOne(db.cachedStatement(sql: "UPDATE ticket_serial SET next = next + 1 WHERE id = 1 RETURNING next - 1")) else {
                 throw StoreError.corrupt("the ticket_serial row is missing")
             }
             let number = TicketNumber(serial: serial).description
             let status: TicketStatus = new.officer == nil ? .registered : .assigned
-            try db.execute(
+            let time = Timestamp.text(now)
+            try db.cachedStatement(
                 sql: """
                     INSERT INTO tickets (number, created_at, updated_at, source, caller_number, caller_name, language,
                         district, department, category, description_recording, description_text, status, level,
                         reopen_count, assigned_officer, due_at, call_uniqueid)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'L1', 0, ?, ?, ?)
-                    """,
+                    """
+            ).execute(
                 arguments: [
-                    number, now, now, new.source.rawValue, new.callerNumber, new.callerName, new.language,
+                    number, time, time, new.source.rawValue, new.callerNumber, new.callerName, new.language,
                     new.district, new.department, new.category, new.descriptionRecording, new.descriptionText,
-                    status.rawValue, new.officer, new.dueAt, new.callUniqueid,
+                    status.rawValue, new.officer, new.dueAt.map(Timestamp.text), new.callUniqueid,
                 ])
             let id = db.lastInsertedRowID
-            try Self.appendEvent(db, ticket: id, at: now, transition: "registered", from: nil, to: .registered, level: .l1, actor: actor, note: nil)
+            try Self.appendEvent(db, ticket: id, at: time, transition: "registered", from: nil, to: .registered, level: .l1, actor: actor, note: nil)
             if let officer = new.officer {
-                try Self.appendEvent(db, ticket: id, at: now, transition: "assigned", from: .registered, to: .assigned, level: .l1, actor: actor, note: "assigned to \(officer)")
+                try Self.appendEvent(db, ticket: id, at: time, transition: "assigned", from: .registered, to: .assigned, level: .l1, actor: actor, note: "assigned to \(officer)")
             }
             if let decision {
-                try Self.insertDecision(db, decision, ticket: id, at: now)
+                try Self.insertDecision(db, decision, ticket: id, at: time)
             }
-            guard let ticket = try Ticket.fetchOne(db, key: id) else { throw StoreError.corrupt("ticket \(id) vanished") }
+            // The row as inserted, built here rather than read back: the write path stays short.
+            let ticket = Ticket(
+                id: id, number: number, createdAt: Timestamp.date(time) ?? now, updatedAt: Timestamp.date(time) ?? now,
+                source: new.source, callerNumber: new.callerNumber, callerName: new.callerName, language: new.language,
+                district: new.district, department: new.department, category: new.category,
+                descriptionRecording: new.descriptionRecording, descriptionText: new.descriptionText, status: status,
+                level: .l1, reopenCount: 0, assignedOfficer: new.officer, dueAt: new.dueAt.map(Timestamp.text).flatMap(Timestamp.date),
+                resolvedAt: nil, closedAt: nil, callUniqueid: new.callUniqueid, duplicateOf: nil)
             return TicketCreation(ticket: ticket, created: true)
         }
     }
@@ -80,8 +89,9 @@ public final class TicketStore: Sendable {
     @discardableResult
     public func apply(_ action: TicketAction, to number: String, actor: String, note: String? = nil, dueAt: Date? = nil, callUniqueid: String? = nil, at now: Date = Date()) async throws -> Ticket {
         let key = try Self.validNumber(number)
+        let time = Timestamp.text(now)
         return try await groupCommit.write { db in
-            guard let ticket = try Ticket.fetchOne(db, sql: "SELECT * FROM tickets WHERE number = ?", arguments: [key]) else {
+            guard let ticket = try Ticket.fetchOne(db.cachedStatement(sql: "SELECT * FROM tickets WHERE number = ?"), arguments: [key]) else {
                 throw StoreError.unknownTicket(key)
             }
             let transition = try TicketLifecycle.apply(action, to: ticket.position)
@@ -98,9 +108,8 @@ public final class TicketStore: Sendable {
             case .resolve:
                 resolvedAt = now
             case .feedback(let satisfied):
-                try db.execute(
-                    sql: "INSERT INTO feedback (ticket_id, at, level, satisfied, call_uniqueid) VALUES (?, ?, ?, ?, ?)",
-                    arguments: [ticket.id, now, ticket.level.rawValue, satisfied, callUniqueid])
+                try db.cachedStatement(sql: "INSERT INTO feedback (ticket_id, at, level, satisfied, call_uniqueid) VALUES (?, ?, ?, ?, ?)").execute(
+                    arguments: [ticket.id, time, ticket.level.rawValue, satisfied, callUniqueid])
                 if next.status == .reopened || next.status == .escalated { resolvedAt = nil }
             case .markDuplicate(let original):
                 let target = original.description
@@ -114,19 +123,19 @@ public final class TicketStore: Sendable {
                 break
             }
             if !next.status.isOpen, ticket.status.isOpen { closedAt = now }
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     UPDATE tickets SET status = ?, level = ?, reopen_count = ?, assigned_officer = ?, resolved_at = ?,
                         closed_at = ?, duplicate_of = ?, due_at = COALESCE(?, due_at), updated_at = ?
                     WHERE id = ?
-                    """,
+                    """
+            ).execute(
                 arguments: [
-                    next.status.rawValue, next.level.rawValue, next.reopenCount, officer, resolvedAt,
-                    closedAt, duplicateOf, dueAt, now, ticket.id,
+                    next.status.rawValue, next.level.rawValue, next.reopenCount, officer, resolvedAt.map(Timestamp.text),
+                    closedAt.map(Timestamp.text), duplicateOf, dueAt.map(Timestamp.text), time, ticket.id,
                 ])
-            try Self.appendEvent(db, ticket: ticket.id, at: now, transition: transition.name, from: ticket.status, to: next.status, level: next.level, actor: actor, note: eventNote)
-            guard let updated = try Ticket.fetchOne(db, key: ticket.id) else { throw StoreError.corrupt("ticket \(ticket.id) vanished") }
-            return updated
+            try Self.appendEvent(db, ticket: ticket.id, at: time, transition: transition.name, from: ticket.status, to: next.status, level: next.level, actor: actor, note: eventNote)
+            return try Self.ticket(db, id: ticket.id)
         }
     }
 
@@ -135,7 +144,7 @@ public final class TicketStore: Sendable {
     @discardableResult
     public func recordDecision(_ decision: RoutingDecisionInput, at now: Date = Date()) async throws -> Int64 {
         try await groupCommit.write { db in
-            try Self.insertDecision(db, decision, ticket: nil, at: now)
+            try Self.insertDecision(db, decision, ticket: nil, at: Timestamp.text(now))
             return db.lastInsertedRowID
         }
     }
@@ -265,19 +274,26 @@ public final class TicketStore: Sendable {
         }
     }
 
-    private static func appendEvent(_ db: Database, ticket: Int64, at: Date, transition: String, from: TicketStatus?, to: TicketStatus, level: TicketLevel, actor: String, note: String?) throws {
-        try db.execute(
-            sql: "INSERT INTO ticket_events (ticket_id, at, transition, from_status, to_status, level, actor, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    private static func ticket(_ db: Database, id: Int64) throws -> Ticket {
+        guard let ticket = try Ticket.fetchOne(db.cachedStatement(sql: "SELECT * FROM tickets WHERE id = ?"), arguments: [id]) else {
+            throw StoreError.corrupt("ticket \(id) vanished")
+        }
+        return ticket
+    }
+
+    private static func appendEvent(_ db: Database, ticket: Int64, at: String, transition: String, from: TicketStatus?, to: TicketStatus, level: TicketLevel, actor: String, note: String?) throws {
+        try db.cachedStatement(sql: "INSERT INTO ticket_events (ticket_id, at, transition, from_status, to_status, level, actor, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)").execute(
             arguments: [ticket, at, transition, from?.rawValue, to.rawValue, level.rawValue, actor, note])
     }
 
-    private static func insertDecision(_ db: Database, _ decision: RoutingDecisionInput, ticket: Int64?, at: Date) throws {
+    private static func insertDecision(_ db: Database, _ decision: RoutingDecisionInput, ticket: Int64?, at: String) throws {
         let reasons = String(decoding: try JSONEncoder().encode(decision.reasons), as: UTF8.self)
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO routing_decisions (call_uniqueid, ticket_id, decided_at, inputs, outcome, department, queue, priority, reasons)
                 VALUES (?, ?, ?, json(?), ?, ?, ?, ?, ?)
-                """,
+                """
+        ).execute(
             arguments: [decision.callUniqueid, ticket, at, decision.inputsJSON, decision.outcome, decision.department, decision.queue, decision.priority, reasons])
     }
 }
