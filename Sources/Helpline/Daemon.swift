@@ -1,7 +1,7 @@
 public import AGIServer
 public import Logging
 public import ServiceLifecycle
-import Store
+public import Store
 
 /// The helpline daemon: the services `helpline serve` runs, wired from a configuration.
 ///
@@ -18,13 +18,23 @@ public struct HelplineDaemon: Sendable {
     /// The FastAGI server.
     public let agiServer: AGIServer
     let database: HelplineDatabase
+    /// Tickets, calls and routing decisions.
+    public let store: TicketStore
     let logger: Logger
 
-    /// Opens the database and builds the services; throws if the database cannot be opened.
+    /// Opens and migrates the database and builds the services; throws if the database cannot
+    /// be opened or was migrated by a newer Helpline.
     public init(configuration: HelplineConfiguration, logger: Logger) throws {
         self.configuration = configuration
         self.logger = logger
-        self.database = try HelplineDatabase(path: configuration.databasePath)
+        let database = try HelplineDatabase(path: configuration.databasePath, migrate: false)
+        let pending = try database.migrationStatus().pending
+        try database.migrate()
+        for migration in pending {
+            logger.notice("Database migrated", metadata: ["database": "\(database.path)", "migration": "\(migration)"])
+        }
+        self.database = database
+        self.store = TicketStore(database: database)
         self.agiServer = AGIServer(configuration: configuration.agi, routes: Self.routes(), logger: logger)
     }
 
