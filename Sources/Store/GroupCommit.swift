@@ -34,6 +34,7 @@ final class GroupCommitWriter: Sendable {
 
     private let writer: any DatabaseWriter
     private let state = Mutex(State())
+    private let counters = Mutex(GroupCommitStatistics())
     private let queue = DispatchQueue(label: "helpline.store.group-commit")
 
     init(writer: any DatabaseWriter) {
@@ -82,6 +83,9 @@ final class GroupCommitWriter: Sendable {
         }
     }
 
+    /// Transactions and writes so far.
+    var statistics: GroupCommitStatistics { counters.withLock { $0 } }
+
     /// Commits batches until nothing is pending.
     private func drain() {
         while true {
@@ -109,6 +113,11 @@ final class GroupCommitWriter: Sendable {
             } catch {
                 commitError = error
             }
+            counters.withLock { counters in
+                counters.transactions += 1
+                counters.writes += batch.count
+                counters.largestBatch = max(counters.largestBatch, batch.count)
+            }
             for completion in completions { completion(commitError) }
             if completions.count < batch.count {
                 // The transaction failed before these jobs ran (it could not begin, or an
@@ -118,4 +127,14 @@ final class GroupCommitWriter: Sendable {
             }
         }
     }
+}
+
+/// How well writes have been grouped since the store was opened.
+public struct GroupCommitStatistics: Sendable, Hashable {
+    /// Transactions committed (or attempted).
+    public var transactions = 0
+    /// Writes they carried.
+    public var writes = 0
+    /// The most writes in one transaction.
+    public var largestBatch = 0
 }

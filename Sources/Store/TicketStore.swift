@@ -26,6 +26,9 @@ public final class TicketStore: Sendable {
         self.groupCommit = GroupCommitWriter(writer: database.writer)
     }
 
+    /// How many transactions the writes so far took: fewer than writes when they were grouped.
+    public var groupCommitStatistics: GroupCommitStatistics { groupCommit.statistics }
+
     // MARK: - Writes
 
     /// Registers a complaint with its first history entries and, when given, the routing

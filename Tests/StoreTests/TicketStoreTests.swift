@@ -201,6 +201,14 @@ func complaint(_ uniqueid: String?, caller: String = "9876543210", department: S
         }
         #expect(numbers.count == 180)
         #expect(Set(numbers).count == 180)
+        let statistics = store.groupCommitStatistics
+        #expect(statistics.writes == 200)
+        #expect(statistics.transactions < 100, "200 concurrent writes shared transactions: \(statistics)")
+        #expect(statistics.largestBatch > 1)
+        // Returned means committed: another connection sees every acknowledged ticket.
+        let other = try DatabaseQueue(path: file.path)
+        let seen = try await other.read { db in Set(try String.fetchAll(db, sql: "SELECT number FROM tickets")) }
+        #expect(seen == Set(numbers))
         let count = try await store.database.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tickets") }
         #expect(count == 180)
         let events = try await store.database.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM ticket_events") }
