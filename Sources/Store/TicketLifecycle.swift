@@ -47,6 +47,8 @@ public enum TicketAction: Hashable, Sendable {
     case resolve
     /// The citizen's answer after a resolution.
     case feedback(satisfied: Bool)
+    /// Sends an open L1 ticket up to L2 without waiting for feedback (its SLA ran out).
+    case escalate
     /// An administrator withdraws the complaint.
     case cancel
     /// An administrator marks it a duplicate of another ticket.
@@ -61,6 +63,7 @@ public enum TicketAction: Hashable, Sendable {
         case .reassign: "reassign"
         case .resolve: "resolve"
         case .feedback(let satisfied): satisfied ? "feedback (satisfied)" : "feedback (not satisfied)"
+        case .escalate: "escalate"
         case .cancel: "cancel"
         case .markDuplicate: "mark duplicate"
         case .note: "note"
@@ -117,6 +120,7 @@ public struct InvalidTicketTransition: Error, Hashable, Sendable, CustomStringCo
 ///                                               ▼
 ///                      reopened(L1) ─resolve→ resolved ─not satisfied again→ escalated(L2)
 ///                                                                  ─resolve→ resolved ─any answer→ closed
+/// assigned or reopened (L1) ─escalate→ escalated(L2)                    (its SLA ran out)
 /// any open state ─cancel→ cancelled, ─mark duplicate→ duplicate   (administrators)
 /// ```
 ///
@@ -174,6 +178,13 @@ public enum TicketLifecycle {
                 next.status = .closed
                 return TicketTransition(position: next, name: "closed_dissatisfied")
             }
+        case .escalate:
+            guard position.level == .l1, [.assigned, .reopened].contains(position.status) else {
+                throw refuse(position.level == .l2 ? "it is already at L2, the top of the ladder" : "only a ticket being worked at L1 (assigned or reopened) is escalated")
+            }
+            next.status = .escalated
+            next.level = .l2
+            return TicketTransition(position: next, name: "escalated")
         case .cancel:
             next.status = .cancelled
             return TicketTransition(position: next, name: "cancelled")

@@ -122,7 +122,7 @@ public final class TicketStore: Sendable {
                 }
                 duplicateOf = target
                 eventNote = [note, "duplicate of \(target)"].compactMap { $0 }.joined(separator: "; ")
-            case .cancel, .note:
+            case .escalate, .cancel, .note:
                 break
             }
             if !next.status.isOpen, ticket.status.isOpen { closedAt = now }

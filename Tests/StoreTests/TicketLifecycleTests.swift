@@ -6,7 +6,7 @@ import Testing
 
     static let actions: [TicketAction] = [
         .assign(officer: "a"), .reassign(officer: "b"), .resolve, .feedback(satisfied: true),
-        .feedback(satisfied: false), .cancel, .markDuplicate(of: TicketNumber(serial: 100_000)), .note,
+        .feedback(satisfied: false), .escalate, .cancel, .markDuplicate(of: TicketNumber(serial: 100_000)), .note,
     ]
 
     /// Every position a ticket can be in.
@@ -43,6 +43,8 @@ import Testing
         add(resolved1, .feedback(satisfied: false), reopened, "reopened")
         add(resolved1Again, .feedback(satisfied: false), escalated, "escalated")
         add(resolved2, .feedback(satisfied: false), P(status: .closed, level: .l2, reopenCount: 1), "closed_dissatisfied")
+        add(assigned, .escalate, P(status: .escalated, level: .l2, reopenCount: 0), "escalated")
+        add(reopened, .escalate, escalated, "escalated")
         for p in positions where p.status.isOpen {
             add(p, .cancel, P(status: .cancelled, level: p.level, reopenCount: p.reopenCount), "cancelled")
             add(p, .markDuplicate(of: TicketNumber(serial: 100_000)), P(status: .duplicate, level: p.level, reopenCount: p.reopenCount), "duplicate")
