@@ -36,7 +36,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "AMIClient", swiftSettings: strict),
-        .target(name: "Routing", swiftSettings: strict),
+        .target(name: "Routing", dependencies: ["Store"], swiftSettings: strict),
         .target(
             name: "Store",
             dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
@@ -87,7 +87,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "AMIClientTests", dependencies: ["AMIClient"], swiftSettings: strict),
-        .testTarget(name: "RoutingTests", dependencies: ["Routing"], swiftSettings: strict),
+        .testTarget(name: "RoutingTests", dependencies: ["Routing", "Store"], swiftSettings: strict),
         .testTarget(
             name: "StoreTests",
             dependencies: ["Store", .product(name: "GRDB", package: "GRDB.swift")],

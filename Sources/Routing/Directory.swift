@@ -1,0 +1,225 @@
+public import Foundation
+public import Store
+
+/// A queue on one Asterisk server: the PBX's name (as configured for its AMI endpoint) and
+/// the queue's name in its `queues.conf`.
+public struct QueueRef: Hashable, Sendable, Codable, Comparable, CustomStringConvertible {
+    /// The PBX.
+    public var pbx: String
+    /// The queue.
+    public var queue: String
+
+    /// A queue reference.
+    public init(pbx: String, queue: String) {
+        self.pbx = pbx
+        self.queue = queue
+    }
+
+    /// `queue@pbx`.
+    public var description: String { "\(queue)@\(pbx)" }
+
+    public static func < (a: QueueRef, b: QueueRef) -> Bool { (a.pbx, a.queue) < (b.pbx, b.queue) }
+}
+
+/// A department's queues on one PBX.
+public struct DepartmentQueues: Hashable, Sendable {
+    /// Where its calls go.
+    public var primary: String
+    /// Where they go when no seat is logged in to the primary queue.
+    public var overflow: String?
+
+    /// Queues on one PBX.
+    public init(primary: String, overflow: String? = nil) {
+        self.primary = primary
+        self.overflow = overflow
+    }
+}
+
+/// Weekly opening hours in the helpline's local time; a department without them is open 24×7.
+public struct OpeningHours: Hashable, Sendable {
+    /// Open intervals per weekday (1 = Monday … 7 = Sunday), in minutes since local midnight,
+    /// `start..<end`.
+    public var days: [Int: [Range<Int>]]
+
+    /// Opening hours.
+    public init(days: [Int: [Range<Int>]]) {
+        self.days = days
+    }
+
+    /// Whether `date` falls in an open interval, local time being `utcOffset` seconds east of UTC.
+    public func isOpen(at date: Date, utcOffset: Int) -> Bool {
+        let local = Int64((date.timeIntervalSince1970).rounded(.down)) + Int64(utcOffset)
+        var days = local / 86_400
+        var seconds = local % 86_400
+        if seconds < 0 {
+            seconds += 86_400
+            days -= 1
+        }
+        // 1970-01-01 was a Thursday (weekday 4).
+        let weekday = Int(((days % 7) + 7 + 3) % 7) + 1
+        let minute = Int(seconds / 60)
+        return self.days[weekday]?.contains { $0.contains(minute) } ?? false
+    }
+}
+
+/// A department that receives complaints.
+public struct Department: Hashable, Sendable {
+    /// Its id (`water`, `health`, `control-room`).
+    public var id: String
+    /// Its name per language (`en`, `hi`, `vi` …).
+    public var names: [String: String]
+    /// Its queues per PBX.
+    public var queues: [String: DepartmentQueues]
+    /// Hours allowed to resolve a complaint at each level.
+    public var slaHours: [TicketLevel: Int]
+    /// When it takes calls; nil means always.
+    public var openingHours: OpeningHours?
+    /// An estimated wait (seconds) above which callers are offered a callback; nil: the
+    /// directory-wide default.
+    public var callbackAfterSeconds: Double?
+
+    /// A department.
+    public init(id: String, names: [String: String] = [:], queues: [String: DepartmentQueues], slaHours: [TicketLevel: Int] = [.l1: 72, .l2: 48], openingHours: OpeningHours? = nil, callbackAfterSeconds: Double? = nil) {
+        self.id = id
+        self.names = names
+        self.queues = queues
+        self.slaHours = slaHours
+        self.openingHours = openingHours
+        self.callbackAfterSeconds = callbackAfterSeconds
+    }
+}
+
+/// A kind of complaint; each belongs to one department.
+public struct Category: Hashable, Sendable {
+    /// Its id, as the IVR menu reports it.
+    public var id: String
+    /// The department handling it.
+    public var department: String
+    /// Medical, ambulance, control-room: top priority, never a callback.
+    public var emergency: Bool
+    /// Its name per language.
+    public var names: [String: String]
+
+    /// A category.
+    public init(id: String, department: String, emergency: Bool = false, names: [String: String] = [:]) {
+        self.id = id
+        self.department = department
+        self.emergency = emergency
+        self.names = names
+    }
+}
+
+/// A district: the code a caller keys in and its names.
+public struct District: Hashable, Sendable {
+    /// The code keyed on the phone.
+    public var code: String
+    /// Its name per language.
+    public var names: [String: String]
+
+    /// A district.
+    public init(code: String, names: [String: String] = [:]) {
+        self.code = code
+        self.names = names
+    }
+}
+
+/// An officer who works complaints of one department, at one level, in some districts.
+public struct Officer: Hashable, Sendable {
+    /// The officer's id (recorded as the ticket's assigned officer).
+    public var id: String
+    /// The name.
+    public var name: String
+    /// The department.
+    public var department: String
+    /// L1 or L2.
+    public var level: TicketLevel
+    /// The districts covered; nil means every district.
+    public var districts: Set<String>?
+    /// A phone number.
+    public var phone: String?
+    /// An e-mail address.
+    public var email: String?
+
+    /// An officer.
+    public init(id: String, name: String, department: String, level: TicketLevel, districts: Set<String>? = nil, phone: String? = nil, email: String? = nil) {
+        self.id = id
+        self.name = name
+        self.department = department
+        self.level = level
+        self.districts = districts
+        self.phone = phone
+        self.email = email
+    }
+}
+
+/// Thresholds of the routing policy; every one has a documented default.
+public struct RoutingPolicy: Hashable, Sendable {
+    /// Offer a callback when the estimated wait is above this many seconds (default 300).
+    public var callbackAfterSeconds: Double = 300
+    /// Live figures older than this are stale (default 30 s); a stale state never leads to a
+    /// callback promise.
+    public var staleAfterSeconds: Double = 30
+    /// The average talk time assumed for a queue that has not taken a call yet (default 180 s).
+    public var defaultTalkSeconds: Double = 180
+    /// The queue priority of ordinary calls (default 0).
+    public var normalPriority = 0
+    /// The queue priority of emergency calls (default 10; Asterisk serves higher first).
+    public var emergencyPriority = 10
+    /// The helpline's local time, seconds east of UTC, for opening hours (default 19800, IST).
+    public var utcOffset = 19_800
+
+    /// The defaults.
+    public init() {}
+}
+
+/// Everything routing knows that administrators edit: departments, categories, districts,
+/// officers, the general queue and the policy.
+public struct Directory: Sendable {
+    /// Departments by id.
+    public var departments: [String: Department]
+    /// Categories by id.
+    public var categories: [String: Category]
+    /// Districts by code.
+    public var districts: [String: District]
+    /// Officers by id.
+    public var officers: [String: Officer]
+    /// The queue per PBX for calls without a category.
+    public var generalQueues: [String: String]
+    /// The thresholds.
+    public var policy: RoutingPolicy
+
+    /// Officers by (department, level), for the decision's lookup.
+    let officersByDepartment: [OfficerKey: [Officer]]
+
+    struct OfficerKey: Hashable {
+        var department: String
+        var level: TicketLevel
+    }
+
+    /// A directory from values (``DirectoryLoader`` reads one from YAML and validates it).
+    public init(departments: [Department], categories: [Category], districts: [District], officers: [Officer], generalQueues: [String: String], policy: RoutingPolicy = RoutingPolicy()) {
+        self.departments = Dictionary(departments.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        self.categories = Dictionary(categories.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        self.districts = Dictionary(districts.map { ($0.code, $0) }, uniquingKeysWith: { a, _ in a })
+        self.officers = Dictionary(officers.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        self.generalQueues = generalQueues
+        self.policy = policy
+        var index: [OfficerKey: [Officer]] = [:]
+        // Officers for named districts first, so a district's own officer wins over one for all.
+        for officer in officers.sorted(by: { ($0.districts == nil ? 1 : 0, $0.id) < ($1.districts == nil ? 1 : 0, $1.id) }) {
+            index[OfficerKey(department: officer.department, level: officer.level), default: []].append(officer)
+        }
+        officersByDepartment = index
+    }
+
+    /// The officer of `department` at `level` for `district` (one for that district before one
+    /// for every district), if any.
+    public func officer(department: String, district: String?, level: TicketLevel) -> Officer? {
+        guard let candidates = officersByDepartment[OfficerKey(department: department, level: level)] else { return nil }
+        for officer in candidates {
+            guard let districts = officer.districts else { return officer }
+            if let district, districts.contains(district) { return officer }
+        }
+        return nil
+    }
+}
