@@ -63,6 +63,38 @@ public struct Ticket: Codable, Sendable, Hashable, FetchableRecord, TableRecord 
 
     /// The lifecycle position.
     public var position: TicketPosition { TicketPosition(status: status, level: level, reopenCount: reopenCount) }
+
+    /// A ticket from its values (the store builds them; tests and tools may too).
+    public init(
+        id: Int64, number: String, createdAt: Date, updatedAt: Date, source: TicketSource, callerNumber: String,
+        callerName: String? = nil, language: String, district: String? = nil, department: String, category: String? = nil,
+        descriptionRecording: String? = nil, descriptionText: String? = nil, status: TicketStatus, level: TicketLevel,
+        reopenCount: Int = 0, assignedOfficer: String? = nil, dueAt: Date? = nil, resolvedAt: Date? = nil,
+        closedAt: Date? = nil, callUniqueid: String? = nil, duplicateOf: String? = nil
+    ) {
+        self.id = id
+        self.number = number
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.source = source
+        self.callerNumber = callerNumber
+        self.callerName = callerName
+        self.language = language
+        self.district = district
+        self.department = department
+        self.category = category
+        self.descriptionRecording = descriptionRecording
+        self.descriptionText = descriptionText
+        self.status = status
+        self.level = level
+        self.reopenCount = reopenCount
+        self.assignedOfficer = assignedOfficer
+        self.dueAt = dueAt
+        self.resolvedAt = resolvedAt
+        self.closedAt = closedAt
+        self.callUniqueid = callUniqueid
+        self.duplicateOf = duplicateOf
+    }
 }
 
 /// One entry of a ticket's append-only history.
@@ -88,6 +120,19 @@ public struct TicketEvent: Codable, Sendable, Hashable, FetchableRecord, TableRe
     public var actor: String
     /// The note given with it.
     public var note: String?
+
+    /// A history entry from its values.
+    public init(id: Int64, ticketId: Int64, at: Date, transition: String, fromStatus: TicketStatus?, toStatus: TicketStatus, level: TicketLevel, actor: String, note: String?) {
+        self.id = id
+        self.ticketId = ticketId
+        self.at = at
+        self.transition = transition
+        self.fromStatus = fromStatus
+        self.toStatus = toStatus
+        self.level = level
+        self.actor = actor
+        self.note = note
+    }
 }
 
 /// A routing decision to record: what Routing was asked and what it answered.
