@@ -59,7 +59,7 @@ let package = Package(
         .executableTarget(
             name: "helpline",
             dependencies: [
-                "Helpline", "Store",
+                "Helpline", "Store", "Routing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -100,7 +100,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "AGIServer", "Helpline", "Store", "AGITestSupport",
+                "AGIServer", "Helpline", "Store", "Routing", "AGITestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
