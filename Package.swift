@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "AGIServer", targets: ["AGIServer"]),
         .library(name: "Helpline", targets: ["Helpline"]),
         .library(name: "Store", targets: ["Store"]),
+        .library(name: "Routing", targets: ["Routing"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),

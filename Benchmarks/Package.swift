@@ -47,6 +47,16 @@ let package = Package(
             dependencies: ["BenchSupport", .product(name: "Store", package: "helpline")],
             swiftSettings: strict
         ),
+        // Routing decisions per second over a large state's directory.
+        .executableTarget(
+            name: "routing-bench",
+            dependencies: [
+                "BenchSupport",
+                .product(name: "Routing", package: "helpline"),
+                .product(name: "Store", package: "helpline"),
+            ],
+            swiftSettings: strict
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -188,12 +188,13 @@ public struct Directory: Sendable {
     /// The thresholds.
     public var policy: RoutingPolicy
 
-    /// Officers by (department, level), for the decision's lookup.
-    let officersByDepartment: [OfficerKey: [Officer]]
+    /// Officers by (department, level, district); district nil for officers of every district.
+    let officerIndex: [OfficerKey: Officer]
 
     struct OfficerKey: Hashable {
         var department: String
         var level: TicketLevel
+        var district: String?
     }
 
     /// A directory from values (``DirectoryLoader`` reads one from YAML and validates it).
@@ -204,22 +205,26 @@ public struct Directory: Sendable {
         self.officers = Dictionary(officers.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         self.generalQueues = generalQueues
         self.policy = policy
-        var index: [OfficerKey: [Officer]] = [:]
-        // Officers for named districts first, so a district's own officer wins over one for all.
-        for officer in officers.sorted(by: { ($0.districts == nil ? 1 : 0, $0.id) < ($1.districts == nil ? 1 : 0, $1.id) }) {
-            index[OfficerKey(department: officer.department, level: officer.level), default: []].append(officer)
+        var index: [OfficerKey: Officer] = [:]
+        // In id order, so the first officer of a department, level and district is the one chosen.
+        for officer in officers.sorted(by: { $0.id < $1.id }) {
+            if let districts = officer.districts {
+                for district in districts where index[OfficerKey(department: officer.department, level: officer.level, district: district)] == nil {
+                    index[OfficerKey(department: officer.department, level: officer.level, district: district)] = officer
+                }
+            } else if index[OfficerKey(department: officer.department, level: officer.level, district: nil)] == nil {
+                index[OfficerKey(department: officer.department, level: officer.level, district: nil)] = officer
+            }
         }
-        officersByDepartment = index
+        officerIndex = index
     }
 
     /// The officer of `department` at `level` for `district` (one for that district before one
     /// for every district), if any.
     public func officer(department: String, district: String?, level: TicketLevel) -> Officer? {
-        guard let candidates = officersByDepartment[OfficerKey(department: department, level: level)] else { return nil }
-        for officer in candidates {
-            guard let districts = officer.districts else { return officer }
-            if let district, districts.contains(district) { return officer }
+        if let district, let officer = officerIndex[OfficerKey(department: department, level: level, district: district)] {
+            return officer
         }
-        return nil
+        return officerIndex[OfficerKey(department: department, level: level, district: nil)]
     }
 }
