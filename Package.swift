@@ -37,7 +37,13 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "AMIClient", swiftSettings: strict),
-        .target(name: "Routing", dependencies: ["Store"], swiftSettings: strict),
+        // Reading YAML files with every problem at its line and column (configuration, directory, menus).
+        .target(name: "YAMLSupport", dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: strict),
+        .target(
+            name: "Routing",
+            dependencies: ["Store", "YAMLSupport", .product(name: "Yams", package: "Yams")],
+            swiftSettings: strict
+        ),
         .target(
             name: "Store",
             dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
