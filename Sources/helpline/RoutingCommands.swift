@@ -7,8 +7,37 @@ import Store
 struct RoutingCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "routing",
-        abstract: "Explain routing decisions.",
-        subcommands: [Explain.self])
+        abstract: "Check the routing directory and explain routing decisions.",
+        subcommands: [Check.self, Explain.self])
+
+    /// `helpline routing check FILE`.
+    struct Check: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check a routing directory file; print what it holds, or every problem as FILE:LINE:COLUMN.",
+            discussion: "Exit status 0 when the file is valid, 78 when it is not (including when it cannot be read).")
+
+        @Argument(help: ArgumentHelp("The directory YAML file (see deploy/directory.yaml).", valueName: "file"))
+        var file: String
+
+        func run() async throws {
+            do {
+                let directory = try DirectoryLoader.load(contentsOf: file)
+                let queues = directory.departments.values.reduce(0) { $0 + $1.queues.count }
+                print("""
+                    \(file): ok
+                      departments  \(directory.departments.count) (\(queues) department queues, \(directory.departments.values.filter { $0.openingHours != nil }.count) with opening hours)
+                      categories   \(directory.categories.count) (\(directory.categories.values.filter(\.emergency).count) emergency)
+                      districts    \(directory.districts.count)
+                      officers     \(directory.officers.count) (\(directory.officers.values.filter { $0.level == .l2 }.count) at L2)
+                      pbxs         \(directory.generalQueues.sorted { $0.key < $1.key }.map { "\($0.key) (general queue \($0.value))" }.joined(separator: ", "))
+                    """)
+            } catch {
+                FileHandle.standardError.write(Data((error.description + "\n").utf8))
+                FileHandle.standardError.write(Data("\(error.problems.count) problem\(error.problems.count == 1 ? "" : "s") in \(file)\n".utf8))
+                throw ExitCode(78)
+            }
+        }
+    }
 
     /// `helpline routing explain ID`.
     struct Explain: AsyncParsableCommand {

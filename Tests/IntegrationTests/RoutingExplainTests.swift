@@ -8,6 +8,22 @@ extension Integration {
     @Suite(.serialized) struct RoutingExplainTests {
         typealias CLI = HelplineServeTests
 
+        @Test func checksADirectoryFile() async throws {
+            let directory = try CLI.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: directory) }
+            var repository = URL(fileURLWithPath: #filePath)
+            for _ in 0..<3 { repository.deleteLastPathComponent() }
+            let (status, errors, output) = try await CLI.run(["routing", "check", repository.appendingPathComponent("deploy/directory.yaml").path], in: directory)
+            #expect(status == 0, "\(errors)")
+            #expect(output.contains("categories   5 (1 emergency)"), "\(output)")
+
+            try "pbxs: {pbx1: {queues: [a]}}\ndepartments: {}\ncategories: {}\ndistricts: {}\nofficers: {}\n".write(to: directory.appendingPathComponent("bad.yaml"), atomically: true, encoding: .utf8)
+            let (badStatus, bad, _) = try await CLI.run(["routing", "check", "bad.yaml"], in: directory)
+            #expect(badStatus == 78)
+            #expect(bad.contains("bad.yaml:1:14: pbxs.pbx1 needs a general_queue for calls without a department"), "\(bad)")
+            #expect(bad.contains("1 problem in bad.yaml"))
+        }
+
         @Test func explainsByCallAndByTicket() async throws {
             let directory = try CLI.temporaryDirectory()
             defer { try? FileManager.default.removeItem(at: directory) }
