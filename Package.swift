@@ -94,7 +94,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "AMIClientTests", dependencies: ["AMIClient"], swiftSettings: strict),
-        .testTarget(name: "RoutingTests", dependencies: ["Routing", "Store"], swiftSettings: strict),
+        .testTarget(name: "RoutingTests", dependencies: ["Routing", "Store", "YAMLSupport", "AGITestSupport"], swiftSettings: strict),
         .testTarget(
             name: "StoreTests",
             dependencies: ["Store", .product(name: "GRDB", package: "GRDB.swift")],

@@ -1,3 +1,4 @@
+import AGITestSupport
 import Foundation
 import Routing
 import Store
@@ -5,7 +6,7 @@ import Testing
 
 @Suite struct PropertyTests {
     /// A random directory over `pbxs`, with queues that may or may not have an overflow.
-    static func randomDirectory(_ g: inout SeededGenerator, pbxs: [String]) -> Directory {
+    static func randomDirectory(_ g: inout SplitMix, pbxs: [String]) -> Directory {
         let departmentCount = Int.random(in: 1...8, using: &g)
         var departments: [Department] = []
         for index in 0..<departmentCount {
@@ -29,7 +30,7 @@ import Testing
         return Directory(departments: departments, categories: categories, districts: [District(code: "1"), District(code: "2"), District(code: "3")], officers: officers, generalQueues: general)
     }
 
-    static func randomFigures(_ g: inout SeededGenerator) -> QueueLoad {
+    static func randomFigures(_ g: inout SplitMix) -> QueueLoad {
         let loggedIn = Int.random(in: 0...6, using: &g)
         let paused = Int.random(in: 0...loggedIn, using: &g)
         let available = Int.random(in: 0...(loggedIn - paused), using: &g)
@@ -53,7 +54,7 @@ import Testing
     }
 
     @Test func decisionsKeepTheirPromisesOverRandomDirectoriesAndLoads() {
-        var g = SeededGenerator(seed: 20_261_122)
+        var g = SplitMix(seed: 20_261_122)
         let pbxs = ["pbx1", "pbx2"]
         var checked = 0
         for _ in 0..<300 {
@@ -103,7 +104,7 @@ import Testing
     }
 
     @Test func theLadderNeverSkipsL1AndNeverGoesPastL2() {
-        var g = SeededGenerator(seed: 7)
+        var g = SplitMix(seed: 7)
         let directory = Fixture.directory
         for _ in 0..<2000 {
             var position = TicketPosition(status: .assigned, level: .l1, reopenCount: 0)

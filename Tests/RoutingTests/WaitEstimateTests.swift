@@ -1,25 +1,13 @@
+import AGITestSupport
 import Foundation
 import Routing
 import Testing
-
-/// A deterministic generator for simulations and property tests (SplitMix64).
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 @Suite struct WaitEstimateTests {
     /// One simulated queue: `serving` seats, `available` of them idle and the rest on calls
     /// with exponentially distributed talk times of mean `talk`; `waiting` callers ahead in
     /// FIFO order. Returns how long a caller joining now waits for a seat.
-    static func newCallerWait(serving: Int, available: Int, waiting: Int, talk: Double, generator: inout SeededGenerator) -> Double {
+    static func newCallerWait(serving: Int, available: Int, waiting: Int, talk: Double, generator: inout SplitMix) -> Double {
         func exponential() -> Double { -talk * log(1 - Double.random(in: 0..<1, using: &generator)) }
         var free = (0..<serving).map { $0 < available ? 0 : exponential() }
         var start = 0.0
@@ -41,7 +29,7 @@ struct SeededGenerator: RandomNumberGenerator {
     ])
     func theFormulaMatchesASimulatedQueue(_ shape: (serving: Int, available: Int, waiting: Int)) throws {
         let talk = 150.0
-        var generator = SeededGenerator(seed: UInt64(shape.serving * 1000 + shape.available * 100 + shape.waiting))
+        var generator = SplitMix(seed: UInt64(shape.serving * 1000 + shape.available * 100 + shape.waiting))
         let runs = 40_000
         var total = 0.0
         for _ in 0..<runs {
