@@ -49,7 +49,11 @@ let package = Package(
             dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict
         ),
-        .target(name: "IVR", dependencies: ["AGIServer"], swiftSettings: strict),
+        .target(
+            name: "IVR",
+            dependencies: ["AGIServer", "YAMLSupport", .product(name: "Yams", package: "Yams")],
+            swiftSettings: strict
+        ),
         .target(
             name: "Helpline",
             dependencies: [
@@ -102,7 +106,7 @@ let package = Package(
         ),
         // The child process the crash-safety test kills with SIGKILL mid-write.
         .executableTarget(name: "StoreCrashWriter", dependencies: ["Store"], path: "Tests/StoreCrashWriter", swiftSettings: strict),
-        .testTarget(name: "IVRTests", dependencies: ["IVR"], swiftSettings: strict),
+        .testTarget(name: "IVRTests", dependencies: ["IVR", "YAMLSupport"], swiftSettings: strict),
         .testTarget(name: "HelplineTests", dependencies: ["Helpline", "Store"], swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",

@@ -1,0 +1,207 @@
+public import Foundation
+public import YAMLSupport
+
+/// Checks a loaded call flow as a whole, the way `helpline menus check` reports it.
+///
+/// - every node named (start, next, options, failure, outcomes, goto) exists;
+/// - every node can be reached from start;
+/// - no loop can repeat without waiting for the caller (it would spin forever);
+/// - every action, `say` and `set` has the variables it uses set on every path to it;
+/// - language choices offer only the menu's languages;
+/// - with a sounds folder: every prompt has a recording in every language of the menu.
+public enum MenuChecker {
+    /// Variables every call has from the start.
+    public static let predefined: Set<String> = ["caller", "dnid", "uniqueid", "language"]
+
+    /// File extensions Asterisk plays a prompt from.
+    public static let soundExtensions = ["wav", "gsm", "ulaw", "alaw", "sln", "sln16", "g722", "wav16", "g729"]
+
+    /// The problems of `menu`, in file order; `sounds` is Asterisk's sounds folder with one
+    /// folder per language (`sounds/hi/main-menu.wav`).
+    public static func problems(_ menu: Menu, sounds: URL? = nil) -> [YAMLProblem] {
+        var problems: [YAMLProblem] = []
+        func problem(_ position: SourcePosition, _ message: String) {
+            problems.append(YAMLProblem(file: menu.file, line: position.line, column: position.column, message: message))
+        }
+        let nodes = menu.nodes.values.sorted { $0.position < $1.position }
+
+        // Languages.
+        var seen: Set<String> = []
+        for language in menu.languages where !seen.insert(language).inserted {
+            problem(menu.startPosition, "language '\(language)' is listed twice in languages")
+        }
+
+        // References.
+        if menu.nodes[menu.start] == nil {
+            problem(menu.startPosition, "start: unknown node '\(menu.start)'")
+        }
+        for node in nodes {
+            for target in Set(node.successors) where menu.nodes[target] == nil {
+                problem(node.referencePositions[target] ?? node.position, "nodes.\(node.id): unknown node '\(target)'")
+            }
+            if case .language(let choice) = node.kind {
+                for (digit, language) in choice.options.sorted(by: { $0.key < $1.key }) where !menu.languages.contains(language) {
+                    problem(node.position, "nodes.\(node.id): option \(digit) chooses '\(language)', which is not among the menu's languages (\(menu.languages.joined(separator: ", ")))")
+                }
+            }
+            if node.next == nil, node.successors.isEmpty {
+                switch node.kind {
+                case .hangup: break
+                case .action(let action) where action.kind == .route: break  // hands the call to the dialplan
+                default: problem(node.position, "nodes.\(node.id) has no next: say where the call goes, or end it with hangup")
+                }
+            }
+        }
+
+        // Reachability.
+        var reached: Set<String> = []
+        var queue = menu.nodes[menu.start] == nil ? [] : [menu.start]
+        while let id = queue.popLast() {
+            guard reached.insert(id).inserted, let node = menu.nodes[id] else { continue }
+            queue += node.successors.filter { menu.nodes[$0] != nil }
+        }
+        for node in nodes where !reached.contains(node.id) {
+            problem(node.position, "nodes.\(node.id) is never reached from start")
+        }
+
+        // Loops without caller input: cycles among nodes that do not wait for the caller.
+        for cycle in silentCycles(menu) {
+            let first = cycle.min { menu.nodes[$0]!.position < menu.nodes[$1]!.position }!
+            problem(menu.nodes[first]!.position, "nodes \(cycle.joined(separator: " → ")) → \(cycle[0]) loop without waiting for the caller; a call would go round forever")
+        }
+
+        // Variables set on every path.
+        let setAtEntry = definitelySet(menu, reached: reached)
+        for node in nodes where reached.contains(node.id) {
+            let available = setAtEntry[node.id] ?? []
+            for variable in uses(node).sorted() where !available.contains(variable) {
+                problem(node.position, "nodes.\(node.id) uses '\(variable)', which is not set on every path to it")
+            }
+        }
+
+        // Prompt recordings.
+        if let sounds {
+            let fileManager = FileManager.default
+            for node in nodes {
+                for prompt in Set(node.prompts.flatMap(expand)).sorted() {
+                    for language in menu.languages {
+                        let found = soundExtensions.contains { fileManager.fileExists(atPath: sounds.appendingPathComponent(language).appendingPathComponent("\(prompt).\($0)").path) }
+                        if !found {
+                            problem(node.position, "nodes.\(node.id): prompt '\(prompt)' has no recording for language '\(language)' (looked for \(sounds.appendingPathComponent(language).appendingPathComponent(prompt).path).*)")
+                        }
+                    }
+                }
+            }
+        }
+        return problems.sorted { ($0.line, $0.column, $0.message) < ($1.line, $1.column, $1.message) }
+    }
+
+    /// The variables a node reads.
+    static func uses(_ node: MenuNode) -> Set<String> {
+        switch node.kind {
+        case .action(let action): Set(action.kind.inputs)
+        case .say(let say): references(in: say.value)
+        case .set(_, let value): references(in: value)
+        default: node.prompts.reduce(into: Set<String>()) { $0.formUnion(references(in: $1)) }
+        }
+    }
+
+    /// The prompt names a templated prompt can become (`status-${ticket_status}` → one per
+    /// status); a template over a variable without known values is not checked.
+    static func expand(_ prompt: String) -> [String] {
+        var names = [prompt]
+        for variable in references(in: prompt) {
+            guard let values = Action.Kind.knownValues[variable] else { return [] }
+            names = names.flatMap { name in values.map { name.replacingOccurrences(of: "${\(variable)}", with: $0) } }
+        }
+        return names
+    }
+
+    /// The `${name}` references in a template.
+    static func references(in text: String) -> Set<String> {
+        var names: Set<String> = []
+        var rest = Substring(text)
+        while let open = rest.range(of: "${") {
+            rest = rest[open.upperBound...]
+            guard let close = rest.firstIndex(of: "}") else { break }
+            names.insert(String(rest[..<close]))
+            rest = rest[rest.index(after: close)...]
+        }
+        return names
+    }
+
+    /// The successors of a node with the variables each edge sets: a collect or record sets its
+    /// variable only on the way to next (not to failure); an action sets its outputs only on
+    /// next and its success outcomes.
+    static func edges(_ node: MenuNode) -> [(target: String, sets: Set<String>)] {
+        var edges: [(String, Set<String>)] = []
+        switch node.kind {
+        case .collect(let collect):
+            if let failure = collect.failure { edges.append((failure, [])) }
+            if let next = node.next { edges.append((next, [collect.variable])) }
+        case .record(let record):
+            if let next = node.next { edges.append((next, [record.variable])) }
+        case .set(let variable, _):
+            if let next = node.next { edges.append((next, [variable])) }
+        case .menu(let choice) where choice.variable != nil:
+            if let failure = choice.failure { edges.append((failure, [])) }
+            if let next = node.next { edges.append((next, [choice.variable!])) }
+        case .action(let action):
+            let success: Set<String> = ["found", "some", "queue"]
+            for (outcome, target) in action.outcomes {
+                edges.append((target, success.contains(outcome) ? Set(action.kind.outputs) : action.kind == .ticketStatus ? ["ticket_status"] : []))
+            }
+            if let next = node.next { edges.append((next, Set(action.kind.outputs))) }
+        default:
+            for target in node.successors { edges.append((target, [])) }
+        }
+        return edges
+    }
+
+    /// For each reached node, the variables set on every path from start to it.
+    static func definitelySet(_ menu: Menu, reached: Set<String>) -> [String: Set<String>] {
+        var entry: [String: Set<String>] = [:]  // missing = not yet reached by the analysis (top)
+        entry[menu.start] = predefined
+        var changed = true
+        while changed {
+            changed = false
+            for id in reached.sorted() {
+                guard let node = menu.nodes[id], let available = entry[id] else { continue }
+                for (target, sets) in edges(node) where menu.nodes[target] != nil {
+                    let out = available.union(sets)
+                    let merged = entry[target].map { $0.intersection(out) } ?? out
+                    if entry[target] != merged {
+                        entry[target] = merged
+                        changed = true
+                    }
+                }
+            }
+        }
+        return entry
+    }
+
+    /// Cycles made only of nodes that do not wait for the caller, each once, as node ids in order.
+    static func silentCycles(_ menu: Menu) -> [[String]] {
+        let silent = menu.nodes.values.filter { !$0.waitsForCaller }.map(\.id)
+        let silentSet = Set(silent)
+        var cycles: [[String]] = []
+        var reported: Set<String> = []
+        for start in silent.sorted() where !reported.contains(start) {
+            // Depth-first search for a path from start back to start through silent nodes.
+            var stack: [(id: String, path: [String])] = [(start, [start])]
+            var visited: Set<String> = []
+            search: while let (id, path) = stack.popLast() {
+                guard let node = menu.nodes[id] else { continue }
+                for target in node.successors where silentSet.contains(target) {
+                    if target == start {
+                        cycles.append(path)
+                        reported.formUnion(path)
+                        break search
+                    }
+                    if visited.insert(target).inserted { stack.append((target, path + [target])) }
+                }
+            }
+        }
+        return cycles
+    }
+}

@@ -1,0 +1,210 @@
+import Foundation
+import IVR
+import Testing
+import YAMLSupport
+
+@Suite struct MenuCheckTests {
+    static var repository: URL {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url
+    }
+
+    static func problems(_ yaml: String, sounds: URL? = nil) -> [String] {
+        do {
+            let menu = try MenuLoader.load(yaml: yaml, file: "m.yaml")
+            return MenuChecker.problems(menu, sounds: sounds).map(\.description)
+        } catch {
+            return error.problems.map(\.description)
+        }
+    }
+
+    @Test(arguments: ["inbound", "feedback"])
+    func theShippedMenusAreClean(_ name: String) throws {
+        let path = Self.repository.appendingPathComponent("menus/\(name).yaml").path
+        let menu = try MenuLoader.load(yaml: try String(contentsOfFile: path, encoding: .utf8), file: path)
+        #expect(menu.name == name)
+        #expect(menu.languages == ["hi", "en", "vi"])
+        #expect(MenuChecker.problems(menu).map(\.description) == [])
+    }
+
+    static let minimal = """
+        languages: [hi, en]
+        start: a
+        nodes:
+          a:
+            play: [welcome]
+            next: b
+          b:
+            hangup: true
+
+        """
+
+    @Test func aMinimalMenuIsClean() {
+        #expect(Self.problems(Self.minimal) == [])
+    }
+
+    @Test func unknownNodeReferencesAreReportedWhereTheyAreWritten() {
+        let yaml = """
+            languages: [hi]
+            start: a
+            nodes:
+              a:
+                menu:
+                  prompt: [m]
+                  options: {"1": b, "2": nowhere}
+                  failure: gone
+              b:
+                hangup: true
+            """
+        #expect(Self.problems(yaml) == [
+            "m.yaml:7:30: nodes.a: unknown node 'nowhere'",
+            "m.yaml:8:16: nodes.a: unknown node 'gone'",
+        ])
+    }
+
+    @Test func anUnknownStartIsReported() {
+        #expect(Self.problems(Self.minimal.replacingOccurrences(of: "start: a", with: "start: z")).first == "m.yaml:2:8: start: unknown node 'z'")
+    }
+
+    @Test func unreachableNodesAreReported() {
+        let yaml = Self.minimal + "  orphan:\n    play: [x]\n    next: b\n"
+        #expect(Self.problems(yaml) == ["m.yaml:10:5: nodes.orphan is never reached from start"])
+    }
+
+    @Test func loopsWithoutCallerInputAreReported() {
+        let yaml = """
+            languages: [hi]
+            start: a
+            nodes:
+              a:
+                play: [x]
+                next: b
+              b:
+                set: {v: "1"}
+                next: a
+            """
+        #expect(Self.problems(yaml) == ["m.yaml:5:5: nodes a → b → a loop without waiting for the caller; a call would go round forever"])
+        // The same loop through a menu waits for the caller: fine.
+        let waiting = """
+            languages: [hi]
+            start: a
+            nodes:
+              a:
+                play: [x]
+                next: b
+              b:
+                menu: {prompt: [m], options: {"1": a}, failure: c}
+              c:
+                hangup: true
+            """
+        #expect(Self.problems(waiting) == [])
+    }
+
+    @Test func actionsMissingTheirInputsAreReported() {
+        let yaml = """
+            languages: [hi]
+            start: ask
+            nodes:
+              ask:
+                collect: {prompt: [d], min: 2, max: 2, validate: district, into: district, failure: create}
+                next: create
+              create:
+                action: create_ticket
+                next: bye
+              bye:
+                hangup: true
+            """
+        // category and recording are never set; district is not set on the failure path.
+        #expect(Self.problems(yaml) == [
+            "m.yaml:8:5: nodes.create uses 'category', which is not set on every path to it",
+            "m.yaml:8:5: nodes.create uses 'district', which is not set on every path to it",
+            "m.yaml:8:5: nodes.create uses 'recording', which is not set on every path to it",
+        ])
+    }
+
+    @Test func digitLimitsMustMakeSense() {
+        let yaml = Self.minimal.replacingOccurrences(of: "    play: [welcome]\n    next: b", with: "    collect: {prompt: [p], min: 4, max: 2, into: n, failure: b}\n    next: b")
+        #expect(Self.problems(yaml) == ["m.yaml:5:33: nodes.a.collect.min (4) is more than max (2)"])
+    }
+
+    @Test func aLanguageChoiceOffersOnlyTheMenusLanguages() {
+        let yaml = Self.minimal.replacingOccurrences(of: "    play: [welcome]\n    next: b", with: "    language: {prompt: [l], options: {\"1\": hi, \"2\": fr}}\n    next: b")
+        #expect(Self.problems(yaml) == ["m.yaml:5:5: nodes.a: option 2 chooses 'fr', which is not among the menu's languages (hi, en)"])
+    }
+
+    @Test func structuralMistakesAreReportedAtTheirPlace() {
+        let yaml = """
+            languages: [hi]
+            start: a
+            colour: red
+            nodes:
+              a:
+                play: [x]
+                goto: b
+              b:
+                collect: {prompt: [p], min: 4, max: 2, into: 9lives, failure: a}
+                next: a
+              c:
+                action: make_coffee
+              d:
+                record: {max: 2h, into: r}
+                next: a
+              e:
+                menu: {options: {"1": a, "x": b}, failure: a}
+              f:
+                say: {loudly: "${ticket}"}
+                next: a
+              g:
+                next: a
+            """
+        #expect(Self.problems(yaml) == [
+            "m.yaml:3:9: unknown key 'colour'; expected one of: name, languages, start, nodes",
+            "m.yaml:7:11: nodes.a does two things ('play' and 'goto'); a node does one, then goes to next",
+            "m.yaml:9:50: nodes.b.collect.into: '9lives' is not a variable name (letters, digits and _, starting with a letter)",
+            "m.yaml:12:13: nodes.c.action: unknown action 'make_coffee'; expected one of: create_ticket, ticket_status, open_tickets, route, submit_feedback",
+            "m.yaml:14:19: nodes.d.record.max must be between 0 and 30 minutes",
+            "m.yaml:17:35: nodes.e.menu.options: 'x' is not a key on a phone (0-9, * or #)",
+            "m.yaml:19:11: nodes.f.say: 'loudly' is not a way to say a value; expected digits, number or date",
+            "m.yaml:22:5: nodes.g must say what it does: one of play, menu, collect, record, say, set, language, goto, hangup, action",
+        ])
+    }
+
+    @Test func missingRecordingsAreReportedPerLanguage() throws {
+        let sounds = FileManager.default.temporaryDirectory.appendingPathComponent("helpline-sounds-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: sounds) }
+        for language in ["hi", "en"] { try FileManager.default.createDirectory(at: sounds.appendingPathComponent(language), withIntermediateDirectories: true) }
+        try Data().write(to: sounds.appendingPathComponent("hi/welcome.wav"))
+        try Data().write(to: sounds.appendingPathComponent("en/welcome.gsm"))
+        #expect(Self.problems(Self.minimal, sounds: sounds) == [])
+        try FileManager.default.removeItem(at: sounds.appendingPathComponent("en/welcome.gsm"))
+        #expect(Self.problems(Self.minimal, sounds: sounds) == [
+            "m.yaml:5:5: nodes.a: prompt 'welcome' has no recording for language 'en' (looked for \(sounds.path)/en/welcome.*)",
+        ])
+    }
+
+    @Test func templatedPromptsAreCheckedForEveryValue() throws {
+        let sounds = FileManager.default.temporaryDirectory.appendingPathComponent("helpline-sounds-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: sounds) }
+        try FileManager.default.createDirectory(at: sounds.appendingPathComponent("hi"), withIntermediateDirectories: true)
+        for status in ["registered", "assigned", "resolved", "reopened", "escalated", "closed", "cancelled"] {
+            try Data().write(to: sounds.appendingPathComponent("hi/status-\(status).wav"))
+        }
+        let yaml = """
+            languages: [hi]
+            start: look
+            nodes:
+              look:
+                action: open_tickets
+                on: {some: say, none: bye}
+              say:
+                play: ["status-${ticket_status}"]
+                next: bye
+              bye:
+                hangup: true
+            """
+        #expect(Self.problems(yaml, sounds: sounds) == [
+            "m.yaml:8:5: nodes.say: prompt 'status-duplicate' has no recording for language 'hi' (looked for \(sounds.path)/hi/status-duplicate.*)",
+        ])
+    }
+}
