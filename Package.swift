@@ -70,7 +70,7 @@ let package = Package(
         .executableTarget(
             name: "helpline",
             dependencies: [
-                "Helpline", "Store", "Routing",
+                "Helpline", "Store", "Routing", "IVR",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -111,7 +111,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "AGIServer", "Helpline", "Store", "Routing", "AGITestSupport",
+                "AGIServer", "Helpline", "Store", "Routing", "IVR", "AGITestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

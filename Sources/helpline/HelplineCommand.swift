@@ -10,7 +10,7 @@ struct HelplineCommand: AsyncParsableCommand {
         commandName: "helpline",
         abstract: "The software side of a public grievance helpline on Asterisk.",
         version: HelplineDaemon.version,
-        subcommands: [Serve.self, Config.self, Db.self, Tickets.self, RoutingCommand.self])
+        subcommands: [Serve.self, Config.self, Db.self, Tickets.self, RoutingCommand.self, Menus.self])
 }
 
 /// `helpline config`: configuration tools for administrators.

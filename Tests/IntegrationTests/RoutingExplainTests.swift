@@ -61,3 +61,32 @@ extension Integration {
         }
     }
 }
+
+extension Integration {
+    /// `helpline menus check` as a menu author runs it.
+    @Suite(.serialized) struct MenusCheckCommandTests {
+        typealias CLI = HelplineServeTests
+
+        @Test func theShippedMenusPassAndABrokenOneFails() async throws {
+            let directory = try CLI.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: directory) }
+            var repository = URL(fileURLWithPath: #filePath)
+            for _ in 0..<3 { repository.deleteLastPathComponent() }
+            let (status, errors, output) = try await CLI.run(["menus", "check", repository.appendingPathComponent("menus").path], in: directory)
+            #expect(status == 0, "\(errors)\(output)")
+            #expect(output.contains("2 menu files, 2 clean, 0 problems"), "\(output)")
+
+            let menus = directory.appendingPathComponent("menus")
+            try FileManager.default.createDirectory(at: menus, withIntermediateDirectories: true)
+            try "languages: [hi]\nstart: a\nnodes:\n  a:\n    goto: b\n".write(to: menus.appendingPathComponent("broken.yaml"), atomically: true, encoding: .utf8)
+            let (badStatus, _, bad) = try await CLI.run(["menus", "check"], in: directory)
+            #expect(badStatus == 1)
+            #expect(bad.contains("menus/broken.yaml:5:11: nodes.a: unknown node 'b'"), "\(bad)")
+            #expect(bad.contains("1 menu file, 0 clean, 1 problem"))
+
+            let (missingStatus, missing, _) = try await CLI.run(["menus", "check", "nowhere"], in: directory)
+            #expect(missingStatus == 66)
+            #expect(missing.contains("cannot read the menu folder 'nowhere'"))
+        }
+    }
+}
