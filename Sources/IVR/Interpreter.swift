@@ -1,0 +1,319 @@
+public import AGIServer
+import Foundation
+
+/// The channel a menu runs on: the few FastAGI operations the interpreter needs.
+/// ``AGISession`` is one; tests may script another.
+public protocol CallChannel: Sendable {
+    /// Plays a sound file; a key in `escapeDigits` stops it and is returned. Throws
+    /// ``AGIError/Code/commandFailed`` when the file is missing.
+    func play(_ file: String, escapeDigits: String) async throws -> Character?
+    /// Waits up to `milliseconds` for a key.
+    func waitForDigit(milliseconds: Int) async throws -> Character?
+    /// Speaks digits, a number or a date in the channel's language.
+    func say(_ style: Say.Style, _ value: String) async throws
+    /// Records the caller into `file` (without extension) in `format`.
+    func record(_ file: String, format: String, maximumMilliseconds: Int, beep: Bool, silenceSeconds: Int) async throws
+    /// Sets a channel variable or writable function (`CHANNEL(language)`).
+    func setVariable(_ name: String, _ value: String) async throws
+}
+
+extension AGISession: CallChannel {
+    public func play(_ file: String, escapeDigits: String) async throws -> Character? {
+        try await streamFile(file, escapeDigits: escapeDigits).digit
+    }
+
+    public func waitForDigit(milliseconds: Int) async throws -> Character? {
+        try await waitForDigit(timeout: milliseconds)
+    }
+
+    public func say(_ style: Say.Style, _ value: String) async throws {
+        switch style {
+        case .digits: _ = try await sayDigits(value)
+        case .number:
+            guard let number = Int(value) else { throw AGIError(.invalidArgument, "'\(value)' is not a number to say") }
+            _ = try await sayNumber(number)
+        case .date:
+            guard let seconds = Int(value) else { throw AGIError(.invalidArgument, "'\(value)' is not a date (seconds since 1970) to say") }
+            _ = try await sayDate(seconds)
+        }
+    }
+
+    public func record(_ file: String, format: String, maximumMilliseconds: Int, beep: Bool, silenceSeconds: Int) async throws {
+        _ = try await recordFile(file, format: format, escapeDigits: "#", timeout: maximumMilliseconds, beep: beep, silenceSeconds: silenceSeconds)
+    }
+}
+
+/// Everything a call has collected so far; handed to the application's actions.
+public struct CallState: Sendable {
+    /// The menu's name.
+    public var menu: String
+    /// The Asterisk uniqueid.
+    public var uniqueid: String
+    /// The caller's number.
+    public var caller: String
+    /// The number dialled.
+    public var dnid: String
+    /// The caller's language.
+    public var language: String
+    /// Variables set by the menu and by actions.
+    public var variables: [String: String]
+    /// The nodes visited, in order.
+    public var path: [String] = []
+    /// Prompts that were missing in the caller's language (played in another, or skipped).
+    public var missingPrompts: [String] = []
+
+    /// The state a call starts with.
+    public init(menu: String, uniqueid: String, caller: String, dnid: String, language: String, variables: [String: String] = [:]) {
+        self.menu = menu
+        self.uniqueid = uniqueid
+        self.caller = caller
+        self.dnid = dnid
+        self.language = language
+        self.variables = variables
+    }
+
+    /// The state of a FastAGI session's call, from its environment.
+    public init(menu: String, environment: AGIEnvironment) {
+        self.init(
+            menu: menu, uniqueid: environment.uniqueID, caller: environment.callerID ?? "", dnid: environment.dnid ?? "",
+            language: environment.language)
+    }
+}
+
+/// What an action answered.
+public struct ActionResult: Sendable {
+    /// The outcome to branch on (nil: go to next).
+    public var outcome: String?
+    /// Variables to set.
+    public var variables: [String: String]
+
+    /// An action's answer.
+    public init(outcome: String? = nil, variables: [String: String] = [:]) {
+        self.outcome = outcome
+        self.variables = variables
+    }
+}
+
+/// How a call left the menu.
+public enum CallOutcome: Sendable, Equatable {
+    /// The menu hung up.
+    case hungUpByMenu
+    /// The caller hung up (at this node).
+    case callerHungUp(node: String)
+    /// A `route` action handed the call to the dialplan (queue, callback …).
+    case handedOff(action: String)
+    /// Something went wrong; the dialplan's fallback takes the call.
+    case failed(String)
+}
+
+/// The application behind a menu's actions: Helpline implements it with the store, routing
+/// and the live state.
+public protocol MenuApplication: Sendable {
+    /// Runs an action with what the call has collected.
+    func perform(_ action: Action.Kind, state: CallState) async throws -> ActionResult
+    /// Whether collected digits pass a validation (districts are the directory's, ticket
+    /// numbers need their check digit).
+    func validate(_ digits: String, as validation: Collect.Validation) -> Bool
+    /// Called once when the call leaves the menu, however it ends; records the call and, for a
+    /// caller who hung up after choosing where to go but before a ticket, a callback.
+    func callEnded(_ state: CallState, outcome: CallOutcome) async
+}
+
+/// Runs a menu over a channel, node by node.
+public struct MenuInterpreter: Sendable {
+    /// The most nodes one call may pass (a guard; the checker already refuses silent loops).
+    public static let maximumSteps = 10_000
+
+    let menu: Menu
+    let application: any MenuApplication
+
+    /// An interpreter for `menu` calling into `application`.
+    public init(menu: Menu, application: any MenuApplication) {
+        self.menu = menu
+        self.application = application
+    }
+
+    /// Runs one call to its end and returns how it ended (the application has been told).
+    @discardableResult
+    public func run(on channel: some CallChannel, state initial: CallState) async -> CallOutcome {
+        var state = initial
+        if state.language.isEmpty || !menu.languages.contains(state.language) { state.language = menu.languages.first ?? "en" }
+        let outcome: CallOutcome
+        do {
+            outcome = try await walk(channel, &state)
+        } catch let error as AGIError where error.code == .hungUp || error.code == .connectionClosed || error.code == .deadChannel {
+            outcome = .callerHungUp(node: state.path.last ?? menu.start)
+        } catch {
+            outcome = .failed("\(error)")
+        }
+        await application.callEnded(state, outcome: outcome)
+        return outcome
+    }
+
+    private func walk(_ channel: some CallChannel, _ state: inout CallState) async throws -> CallOutcome {
+        var current: String? = menu.start
+        var steps = 0
+        while let id = current {
+            steps += 1
+            guard steps <= Self.maximumSteps else { return .failed("more than \(Self.maximumSteps) steps") }
+            guard let node = menu.nodes[id] else { return .failed("unknown node '\(id)'") }
+            state.path.append(id)
+            switch node.kind {
+            case .play(let prompts):
+                _ = try await play(prompts, channel, &state, escape: "")
+                current = node.next
+            case .menu(let choice):
+                if let chosen = try await choose(choice, channel, &state) {
+                    if let variable = choice.variable {
+                        state.variables[variable] = chosen
+                        current = node.next
+                    } else {
+                        current = chosen
+                    }
+                } else {
+                    current = choice.failure
+                }
+            case .language(let choice):
+                if let language = try await choose(choice, channel, &state) {
+                    state.language = language
+                    state.variables["language"] = language
+                    try await channel.setVariable("CHANNEL(language)", language)
+                }
+                current = node.next
+            case .collect(let collect):
+                if let digits = try await self.collect(collect, channel, &state) {
+                    state.variables[collect.variable] = digits
+                    current = node.next
+                } else {
+                    current = collect.failure
+                }
+            case .record(let record):
+                let file = "\(record.folder)/\(state.uniqueid.isEmpty ? "call" : state.uniqueid)-\(id)"
+                _ = try await play(record.prompts, channel, &state, escape: "")
+                try await channel.record(
+                    file, format: record.format, maximumMilliseconds: Int(record.maximumDuration.components.seconds * 1000),
+                    beep: record.beep, silenceSeconds: Int(record.silence.components.seconds))
+                state.variables[record.variable] = "\(file).\(record.format)"
+                current = node.next
+            case .say(let say):
+                try await channel.say(say.style, expand(say.value, state))
+                current = node.next
+            case .set(let variable, let value):
+                state.variables[variable] = expand(value, state)
+                current = node.next
+            case .goto(let target):
+                current = target
+            case .hangup:
+                return .hungUpByMenu
+            case .action(let action):
+                let result = try await application.perform(action.kind, state: state)
+                for (name, value) in result.variables { state.variables[name] = value }
+                if action.kind == .route {
+                    if let outcome = result.outcome, let target = action.outcomes[outcome] {
+                        current = target
+                    } else {
+                        return .handedOff(action: result.outcome ?? "queue")
+                    }
+                } else if let outcome = result.outcome, let target = action.outcomes[outcome] {
+                    current = target
+                } else {
+                    current = node.next
+                }
+            }
+        }
+        return .failed("node '\(state.path.last ?? menu.start)' has nowhere to go")
+    }
+
+    /// Substitutes `${name}` with the call's variables (empty when unset).
+    func expand(_ template: String, _ state: CallState) -> String {
+        guard template.contains("${") else { return template }
+        var result = ""
+        var rest = Substring(template)
+        while let open = rest.range(of: "${") {
+            result += rest[..<open.lowerBound]
+            rest = rest[open.upperBound...]
+            guard let close = rest.firstIndex(of: "}") else {
+                result += "${" + rest
+                return result
+            }
+            let name = String(rest[..<close])
+            result += name == "language" ? state.language : state.variables[name] ?? ""
+            rest = rest[rest.index(after: close)...]
+        }
+        return result + rest
+    }
+
+    /// Plays prompts in the caller's language; a missing one is tried in the menu's other
+    /// languages, then skipped (and counted), never ending the call. Returns the key that
+    /// interrupted playback, if any.
+    func play(_ prompts: [String], _ channel: some CallChannel, _ state: inout CallState, escape: String) async throws -> Character? {
+        for prompt in prompts {
+            let name = expand(prompt, state)
+            do {
+                if let key = try await channel.play(name, escapeDigits: escape) { return key }
+                continue
+            } catch let error as AGIError where error.code == .commandFailed {
+                state.missingPrompts.append("\(state.language)/\(name)")
+            }
+            for language in menu.languages where language != state.language {
+                do {
+                    if let key = try await channel.play("\(language)/\(name)", escapeDigits: escape) { return key }
+                    break
+                } catch let error as AGIError where error.code == .commandFailed {
+                    continue
+                }
+            }
+        }
+        return nil
+    }
+
+    /// Offers a choice until a valid option, or nil when the retries are used up.
+    func choose(_ choice: Choice, _ channel: some CallChannel, _ state: inout CallState) async throws -> String? {
+        let keys = String(Set(choice.options.keys.compactMap(\.first)).sorted())
+        for attempt in 0...choice.retries {
+            var key = try await play(choice.prompts, channel, &state, escape: keys)
+            if key == nil { key = try await channel.waitForDigit(milliseconds: milliseconds(choice.firstDigitTimeout)) }
+            guard let first = key else {
+                if attempt < choice.retries { _ = try await play(choice.timeoutPrompts, channel, &state, escape: "") }
+                continue
+            }
+            var entered = String(first)
+            while choice.options[entered] == nil, choice.options.keys.contains(where: { $0.hasPrefix(entered) }) {
+                guard let more = try await channel.waitForDigit(milliseconds: milliseconds(choice.interDigitTimeout)) else { break }
+                entered.append(more)
+            }
+            if let value = choice.options[entered] { return value }
+            if attempt < choice.retries { _ = try await play(choice.invalidPrompts, channel, &state, escape: "") }
+        }
+        return nil
+    }
+
+    /// Reads digits until the maximum, the terminator or the inter-digit timeout; validates
+    /// them; nil when the retries are used up.
+    func collect(_ collect: Collect, _ channel: some CallChannel, _ state: inout CallState) async throws -> String? {
+        for attempt in 0...collect.retries {
+            var key = try await play(collect.prompts, channel, &state, escape: "0123456789*#")
+            if key == nil { key = try await channel.waitForDigit(milliseconds: milliseconds(collect.firstDigitTimeout)) }
+            var digits = ""
+            while let pressed = key {
+                if let terminator = collect.terminator, pressed == terminator { break }
+                digits.append(pressed)
+                if digits.count >= collect.maximumDigits { break }
+                key = try await channel.waitForDigit(milliseconds: milliseconds(collect.interDigitTimeout))
+            }
+            if digits.isEmpty {
+                if attempt < collect.retries { _ = try await play(collect.timeoutPrompts, channel, &state, escape: "") }
+                continue
+            }
+            if digits.count >= collect.minimumDigits, digits.allSatisfy(\.isNumber), application.validate(digits, as: collect.validation) {
+                return digits
+            }
+            if attempt < collect.retries { _ = try await play(collect.invalidPrompts, channel, &state, escape: "") }
+        }
+        return nil
+    }
+
+    func milliseconds(_ duration: Duration) -> Int {
+        Int(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
+    }
+}

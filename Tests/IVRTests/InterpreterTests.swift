@@ -1,0 +1,201 @@
+import AGIServer
+import Foundation
+import IVR
+import Synchronization
+import Testing
+
+/// A channel that answers from a script of keys: each `play` or `waitForDigit` takes the next
+/// scripted key (nil: nothing pressed), records what was played, and can hang up at a chosen
+/// operation. This is a unit-test double of the `CallChannel` protocol, not a fake Asterisk.
+final class ScriptedChannel: CallChannel {
+    struct State {
+        var keys: [Character?]
+        var log: [String] = []
+        var operations = 0
+    }
+
+    let state: Mutex<State>
+    let hangUpAtOperation: Int?
+    let missing: Set<String>
+
+    init(keys: [Character?], hangUpAtOperation: Int? = nil, missing: Set<String> = []) {
+        state = Mutex(State(keys: keys))
+        self.hangUpAtOperation = hangUpAtOperation
+        self.missing = missing
+    }
+
+    var log: [String] { state.withLock { $0.log } }
+    var operations: Int { state.withLock { $0.operations } }
+
+    private func step(_ entry: String) throws -> Int {
+        try state.withLock { state in
+            state.operations += 1
+            if let limit = hangUpAtOperation, state.operations >= limit { throw AGIError(.hungUp, "scripted hangup") }
+            state.log.append(entry)
+            return state.operations
+        }
+    }
+
+    private func nextKey() -> Character? {
+        state.withLock { state in state.keys.isEmpty ? nil : state.keys.removeFirst() }
+    }
+
+    func play(_ file: String, escapeDigits: String) async throws -> Character? {
+        _ = try step("play \(file)")
+        if missing.contains(file) { throw AGIError(.commandFailed, "missing \(file)") }
+        return escapeDigits.isEmpty ? nil : nextKey()
+    }
+
+    func waitForDigit(milliseconds: Int) async throws -> Character? {
+        _ = try step("wait \(milliseconds)")
+        return nextKey()
+    }
+
+    func say(_ style: Say.Style, _ value: String) async throws { _ = try step("say \(style.rawValue) \(value)") }
+
+    func record(_ file: String, format: String, maximumMilliseconds: Int, beep: Bool, silenceSeconds: Int) async throws {
+        _ = try step("record \(file).\(format)")
+    }
+
+    func setVariable(_ name: String, _ value: String) async throws { _ = try step("set \(name)=\(value)") }
+}
+
+/// The application side, recording what the menu asked of it.
+final class RecordingApplication: MenuApplication {
+    struct Log {
+        var actions: [(Action.Kind, [String: String])] = []
+        var ended: [(CallState, CallOutcome)] = []
+    }
+
+    let log = Mutex(Log())
+    let routeOutcome: String?
+    let openTicket: Bool
+
+    init(routeOutcome: String? = nil, openTicket: Bool = false) {
+        self.routeOutcome = routeOutcome
+        self.openTicket = openTicket
+    }
+
+    func perform(_ action: Action.Kind, state: CallState) async throws -> ActionResult {
+        log.withLock { $0.actions.append((action, state.variables)) }
+        switch action {
+        case .createTicket: return ActionResult(variables: ["ticket": "1000002"])
+        case .openTickets: return openTicket ? ActionResult(outcome: "some", variables: ["ticket": "1000019", "ticket_status": "assigned"]) : ActionResult(outcome: "none")
+        case .ticketStatus: return state.variables["ticket_number"] == "1000002" ? ActionResult(outcome: "found", variables: ["ticket": "1000002", "ticket_status": "resolved"]) : ActionResult(outcome: "unknown")
+        case .route: return ActionResult(outcome: routeOutcome, variables: ["queue": "water-l1", "priority": "0"])
+        case .feedback: return ActionResult()
+        }
+    }
+
+    func validate(_ digits: String, as validation: Collect.Validation) -> Bool {
+        switch validation {
+        case .district: ["01", "02"].contains(digits)
+        case .ticketNumber: digits == "1000002" || digits == "5555555"
+        default: true
+        }
+    }
+
+    func callEnded(_ state: CallState, outcome: CallOutcome) async {
+        log.withLock { $0.ended.append((state, outcome)) }
+    }
+}
+
+@Suite struct InterpreterTests {
+    static let inbound: Menu = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        let path = url.appendingPathComponent("menus/inbound.yaml").path
+        return try! MenuLoader.load(yaml: try! String(contentsOfFile: path, encoding: .utf8), file: path)
+    }()
+
+    static func state() -> CallState {
+        CallState(menu: "inbound", uniqueid: "1732200000.5", caller: "9876543210", dnid: "1076", language: "hi", variables: [:])
+    }
+
+    /// Keys for: welcome (no escape), language 2 (en), main 1, category 1, district 0 1.
+    static let register: [Character?] = ["2", "1", "1", "0", "1"]
+
+    @Test func registersAComplaintAndHandsTheCallToTheQueue() async {
+        let channel = ScriptedChannel(keys: Self.register)
+        let application = RecordingApplication()
+        let outcome = await MenuInterpreter(menu: Self.inbound, application: application).run(on: channel, state: Self.state())
+        #expect(outcome == .handedOff(action: "queue"))
+        let log = application.log.withLock { $0 }
+        #expect(log.actions.map(\.0) == [.openTickets, .createTicket, .route])
+        let created = log.actions[1].1
+        #expect(created["category"] == "water-supply")
+        #expect(created["district"] == "01")
+        #expect(created["recording"] == "helpline/complaints/1732200000.5-describe.wav")
+        #expect(channel.log.contains("set CHANNEL(language)=en"))
+        #expect(channel.log.filter { $0 == "say digits 1000002" }.count == 2, "the number is read back twice")
+        #expect(log.ended.count == 1)
+        #expect(log.ended.first?.0.language == "en")
+        #expect(log.ended.first?.0.path.last == "route")
+    }
+
+    @Test func aCallbackPromiseEndsWithGoodbye() async {
+        let channel = ScriptedChannel(keys: Self.register)
+        let application = RecordingApplication(routeOutcome: "callback")
+        let outcome = await MenuInterpreter(menu: Self.inbound, application: application).run(on: channel, state: Self.state())
+        #expect(outcome == .hungUpByMenu)
+        #expect(channel.log.suffix(2) == ["play callback-promise", "play goodbye"])
+    }
+
+    @Test func wrongAndMissingKeysAreRetriedThenFailOver() async {
+        // language: nothing twice (each try: during the prompt, then the wait); main: 7 (invalid),
+        // then nothing, then nothing: failure → to-agent.
+        let channel = ScriptedChannel(keys: [nil, nil, nil, nil, "7", nil, nil, nil, nil])
+        let application = RecordingApplication()
+        let outcome = await MenuInterpreter(menu: Self.inbound, application: application).run(on: channel, state: Self.state())
+        #expect(outcome == .handedOff(action: "queue"))
+        #expect(channel.log.contains("play invalid-option"))
+        #expect(channel.log.contains("play no-input"))
+        #expect(!channel.log.contains { $0.hasPrefix("set CHANNEL(language)") }, "no choice: the default language stays")
+        let path = application.log.withLock { $0.ended.first?.0.path } ?? []
+        #expect(path.suffix(2) == ["main", "to-agent"])
+    }
+
+    @Test func aWrongCheckDigitIsPromptedAgain() async {
+        // language 1; main 2; number 1000020# (wrong), then 1000002#; back in main: nothing ×3.
+        let keys: [Character?] = ["1", "2"] + Array("1000020#").map { Optional($0) } + Array("1000002#").map { Optional($0) }
+        let channel = ScriptedChannel(keys: keys)
+        let application = RecordingApplication()
+        await MenuInterpreter(menu: Self.inbound, application: application).run(on: channel, state: Self.state())
+        #expect(channel.log.contains("play wrong-ticket-number"))
+        #expect(channel.log.contains("play status-resolved"))
+        let lookups = application.log.withLock { $0.actions.filter { $0.0 == .ticketStatus } }
+        #expect(lookups.map { $0.1["ticket_number"] } == ["1000002"])
+    }
+
+    @Test func aMissingPromptFallsBackToAnotherLanguageAndIsCounted() async {
+        let channel = ScriptedChannel(keys: Self.register, missing: ["welcome"])
+        let application = RecordingApplication()
+        await MenuInterpreter(menu: Self.inbound, application: application).run(on: channel, state: Self.state())
+        #expect(Array(channel.log.prefix(2)) == ["play welcome", "play en/welcome"])
+        #expect(application.log.withLock { $0.ended.first?.0.missingPrompts } == ["hi/welcome"])
+    }
+
+    @Test func aHangupAtAnyPointEndsCleanlyAndKeepsWhatWasCollected() async {
+        // How many channel operations a full registration takes.
+        let full = ScriptedChannel(keys: Self.register)
+        await MenuInterpreter(menu: Self.inbound, application: RecordingApplication()).run(on: full, state: Self.state())
+        let total = full.operations
+        #expect(total > 10)
+        for point in 1...total {
+            let channel = ScriptedChannel(keys: Self.register, hangUpAtOperation: point)
+            let application = RecordingApplication()
+            let outcome = await MenuInterpreter(menu: Self.inbound, application: application).run(on: channel, state: Self.state())
+            let ended = application.log.withLock { $0.ended }
+            #expect(ended.count == 1, "callEnded exactly once (hangup at operation \(point))")
+            guard case .callerHungUp(let node) = outcome else {
+                Issue.record("hangup at operation \(point) ended as \(outcome)")
+                continue
+            }
+            let state = ended[0].0
+            #expect(state.path.last == node)
+            // Once the category was chosen, it is kept for the callback.
+            if state.path.contains("district") { #expect(state.variables["category"] == "water-supply") }
+            #expect(application.log.withLock { $0.actions.filter { $0.0 == .createTicket }.count } <= 1)
+        }
+    }
+}
