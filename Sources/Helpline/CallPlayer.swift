@@ -1,0 +1,212 @@
+public import NIOCore
+import NIOPosix
+
+/// Plays Asterisk's side of one FastAGI call against a running daemon with scripted keys, the
+/// way `helpline call` lets a menu author try a flow without a PBX.
+///
+/// It sends an environment block shaped like a real Asterisk 22's, then answers each command
+/// with the reply Asterisk gives (as recorded in the project's captures): a prompt that accepts
+/// keys takes the next scripted key, `WAIT FOR DIGIT` takes the next key or times out, a
+/// recording "times out" after the caller spoke, variables are accepted. Each group of keys
+/// (`1,3,05` is three groups) ends with a silence, so the next prompt plays to its end.
+public struct CallPlayer: Sendable {
+    /// One thing that happened during the call, for the transcript.
+    public enum Event: Sendable, Equatable, CustomStringConvertible {
+        /// A prompt played; `key` interrupted it.
+        case played(String, key: Character?)
+        /// A prompt that does not exist (Asterisk answers result=-1).
+        case missing(String)
+        /// A key pressed while waiting.
+        case pressed(Character)
+        /// Waited and nothing was pressed.
+        case silence
+        /// A value spoken.
+        case said(String)
+        /// A recording made.
+        case recorded(String)
+        /// A channel variable set.
+        case set(String, String)
+        /// The menu hung up.
+        case hungUp
+        /// Any other command.
+        case other(String)
+
+        public var description: String {
+            switch self {
+            case .played(let file, let key): "play \(file)" + (key.map { "  (interrupted by \($0))" } ?? "")
+            case .missing(let file): "play \(file)  (MISSING)"
+            case .pressed(let key): "press \(key)"
+            case .silence: "(silence)"
+            case .said(let text): "say \(text)"
+            case .recorded(let file): "record \(file)"
+            case .set(let name, let value): "set \(name)=\(value)"
+            case .hungUp: "hang up"
+            case .other(let command): command
+            }
+        }
+    }
+
+    /// The keys, with nil for each silence between groups.
+    public var keys: [Character?]
+    /// Prompt names that do not exist.
+    public var missingPrompts: Set<String>
+    /// The caller's number.
+    public var caller: String
+    /// The number dialled.
+    public var dnid: String
+    /// The uniqueid.
+    public var uniqueid: String
+    /// The channel's language at the start.
+    public var language: String
+
+    /// A call with keys given as groups, like `["1", "3", "05"]`.
+    public init(keyGroups: [String], caller: String = "9876543210", dnid: String = "1076", uniqueid: String, language: String = "en", missingPrompts: Set<String> = []) {
+        var keys: [Character?] = []
+        for group in keyGroups {
+            keys += group.map { Optional($0) }
+            keys.append(nil)
+        }
+        self.keys = keys
+        self.caller = caller
+        self.dnid = dnid
+        self.uniqueid = uniqueid
+        self.language = language
+        self.missingPrompts = missingPrompts
+    }
+
+    /// The environment block for `script` (`/inbound` or `inbound`).
+    public func environment(script: String) -> String {
+        let name = script.hasPrefix("/") ? String(script.dropFirst()) : script
+        var text = "agi_network: yes\nagi_network_script: \(name)\nagi_request: agi://127.0.0.1/\(name)\n"
+        text += "agi_channel: Local/s@helpline-call-00000001;1\nagi_language: \(language)\nagi_type: Local\n"
+        text += "agi_uniqueid: \(uniqueid)\nagi_version: 22.10.1\nagi_callerid: \(caller)\nagi_calleridname: helpline call\n"
+        text += "agi_callingpres: 0\nagi_callingani2: 0\nagi_callington: 0\nagi_callingtns: 0\nagi_dnid: \(dnid)\n"
+        text += "agi_rdnis: unknown\nagi_context: helpline-in\nagi_extension: \(dnid)\nagi_priority: 1\nagi_enhanced: 0.0\n"
+        text += "agi_accountcode: \nagi_threadid: 1\nagi_arg_1: \(dnid)\nagi_arg_2: \(caller)\n\n"
+        return text
+    }
+
+    /// Runs the call against the FastAGI server at `address`; `observe` sees each event as it
+    /// happens. Returns every event and the channel variables set.
+    public func run(script: String, to address: SocketAddress, observe: @Sendable (Event) -> Void = { _ in }) async throws -> (events: [Event], variables: [String: String]) {
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelOption(.allowRemoteHalfClosure, value: true)
+            .connect(to: address) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
+                }
+            }
+        return try await channel.executeThenClose { inbound, outbound in
+            try await outbound.write(ByteBuffer(string: environment(script: script)))
+            var keys = self.keys[...]
+            var events: [Event] = []
+            var variables: [String: String] = [:]
+            var pending = ByteBuffer()
+            var iterator = inbound.makeAsyncIterator()
+            func record(_ event: Event) {
+                events.append(event)
+                observe(event)
+            }
+            reading: while true {
+                guard let newline = pending.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) else {
+                    guard var chunk = try await iterator.next() else { break reading }
+                    pending.writeBuffer(&chunk)
+                    continue
+                }
+                let line = pending.readString(length: newline - pending.readerIndex)!
+                pending.moveReaderIndex(forwardBy: 1)
+                let words = Self.words(line)
+                guard let verb = words.first else { continue }
+                var reply = "200 result=0\n"
+                switch (verb, words.dropFirst().first ?? "") {
+                case ("STREAM", "FILE"):
+                    let file = words.count > 2 ? words[2] : ""
+                    let escape = words.count > 3 ? words[3] : ""
+                    if missingPrompts.contains(file) || missingPrompts.contains(String(file.split(separator: "/").last ?? "")) {
+                        record(.missing(file))
+                        reply = "200 result=-1 endpos=0\n"
+                    } else if !escape.isEmpty, let next = keys.first {
+                        keys = keys.dropFirst()
+                        if let key = next, escape.contains(key) {
+                            record(.played(file, key: key))
+                            reply = "200 result=\(key.asciiValue ?? 0) endpos=8000\n"
+                        } else {
+                            record(.played(file, key: nil))
+                            reply = "200 result=0 endpos=16000\n"
+                        }
+                    } else {
+                        record(.played(file, key: nil))
+                        reply = "200 result=0 endpos=16000\n"
+                    }
+                case ("WAIT", "FOR"):
+                    if let next = keys.first {
+                        keys = keys.dropFirst()
+                        if let key = next {
+                            record(.pressed(key))
+                            reply = "200 result=\(key.asciiValue ?? 0)\n"
+                        } else {
+                            record(.silence)
+                        }
+                    } else {
+                        record(.silence)
+                    }
+                case ("SAY", _):
+                    record(.said(words.dropFirst().prefix(2).joined(separator: " ").lowercased()))
+                case ("RECORD", "FILE"):
+                    record(.recorded(words.count > 3 ? "\(words[2]).\(words[3])" : line))
+                    reply = "200 result=0 (timeout) endpos=16000\n"
+                case ("SET", "VARIABLE"):
+                    let name = words.count > 2 ? words[2] : ""
+                    let value = words.count > 3 ? words[3] : ""
+                    variables[name] = value
+                    record(.set(name, value))
+                    reply = "200 result=1\n"
+                case ("HANGUP", _):
+                    record(.hungUp)
+                    try await outbound.write(ByteBuffer(string: "200 result=1\nHANGUP\n"))
+                    continue reading
+                case ("ANSWER", _), ("NOOP", _), ("VERBOSE", _):
+                    record(.other(verb))
+                default:
+                    record(.other(line))
+                    reply = "510 Invalid or unknown command\n"
+                }
+                try await outbound.write(ByteBuffer(string: reply))
+            }
+            // The server closed its side: Asterisk says HANGUP and closes too.
+            try? await outbound.write(ByteBuffer(string: "HANGUP\n"))
+            return (events, variables)
+        }
+    }
+
+    /// Splits a command the way Asterisk's parser does: spaces separate words, double quotes
+    /// group, a backslash escapes the next character.
+    static func words(_ line: String) -> [String] {
+        var words: [String] = []
+        var current = ""
+        var inQuotes = false
+        var escaped = false
+        var started = false
+        for character in line {
+            if escaped {
+                current.append(character)
+                escaped = false
+            } else if character == "\\" {
+                escaped = true
+                started = true
+            } else if character == "\"" {
+                inQuotes.toggle()
+                started = true
+            } else if character == " ", !inQuotes {
+                if started { words.append(current) }
+                current = ""
+                started = false
+            } else {
+                current.append(character)
+                started = true
+            }
+        }
+        if started { words.append(current) }
+        return words
+    }
+}

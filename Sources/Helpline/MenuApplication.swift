@@ -1,0 +1,115 @@
+public import Foundation
+public import IVR
+public import Routing
+public import Store
+
+/// The application behind the menus' actions: tickets in the store, decisions from routing
+/// over the live queue figures.
+public struct HelplineMenuApplication: MenuApplication {
+    /// The store.
+    public let store: TicketStore
+    /// The routing directory in force (read per call, so a reload applies to the next call).
+    public let directory: @Sendable () -> Directory
+    /// The live figures of the queues now.
+    public let liveLoad: @Sendable () -> LiveLoad
+    /// The PBX the calls come from.
+    public let pbx: String
+    /// The clock.
+    public let now: @Sendable () -> Date
+
+    /// An application over a store, a directory and live figures.
+    public init(store: TicketStore, directory: @escaping @Sendable () -> Directory, liveLoad: @escaping @Sendable () -> LiveLoad, pbx: String, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.store = store
+        self.directory = directory
+        self.liveLoad = liveLoad
+        self.pbx = pbx
+        self.now = now
+    }
+
+    public func perform(_ action: Action.Kind, state: CallState) async throws -> ActionResult {
+        switch action {
+        case .openTickets:
+            guard !state.caller.isEmpty, let newest = try await store.openTickets(callerNumber: state.caller).first else {
+                return ActionResult(outcome: "none")
+            }
+            return ActionResult(outcome: "some", variables: ["ticket": newest.number, "ticket_status": newest.status.rawValue])
+        case .ticketStatus:
+            switch try await store.lookup(keyed: state.variables["ticket_number"] ?? "") {
+            case .found(let ticket): return ActionResult(outcome: "found", variables: ["ticket": ticket.number, "ticket_status": ticket.status.rawValue])
+            case .mistyped: return ActionResult(outcome: "mistyped")
+            case .unknown, .malformed: return ActionResult(outcome: "unknown")
+            }
+        case .createTicket:
+            let directory = directory()
+            let (call, load, now) = try await routingInputs(state)
+            let decision = directory.decide(call, load: load, now: now)
+            let department = decision.department ?? "general"
+            let created = try await store.createTicket(
+                NewTicket(
+                    source: .ivr, callerNumber: state.caller, language: state.language, district: state.variables["district"],
+                    department: department, category: state.variables["category"], descriptionRecording: state.variables["recording"],
+                    callUniqueid: state.uniqueid.isEmpty ? nil : state.uniqueid, officer: decision.officer,
+                    dueAt: directory.due(department, .l1, now)),
+                decision: decision.record(call: call, load: load, directory: directory, now: now), actor: "ivr", at: now)
+            return ActionResult(variables: ["ticket": created.ticket.number])
+        case .route:
+            let directory = directory()
+            let (call, load, now) = try await routingInputs(state)
+            let decision = directory.decide(call, load: load, now: now)
+            try await store.recordDecision(decision.record(call: call, load: load, directory: directory, now: now), at: now)
+            var variables = ["priority": "\(decision.priority)", "route_action": decision.action.rawValue]
+            if let queue = decision.queue { variables["queue"] = queue.queue }
+            switch decision.action {
+            case .queue, .overflowQueue: return ActionResult(outcome: "queue", variables: variables)
+            case .callbackOffer: return ActionResult(outcome: "callback", variables: variables)
+            case .complaintOnly: return ActionResult(outcome: "complaint_only", variables: variables)
+            case .closed: return ActionResult(outcome: "closed", variables: variables)
+            }
+        case .feedback:
+            guard let number = state.variables["ticket"], let history = try await store.history(number: number) else {
+                return ActionResult(outcome: nil)
+            }
+            let step = directory().afterFeedback(ticket: history.ticket, history: history.events, satisfied: state.variables["answer"] == "yes", now: now())
+            if let action = step.action {
+                try await store.apply(action, to: number, actor: "ivr", note: step.note, dueAt: step.dueAt, callUniqueid: state.uniqueid, at: now())
+                if step.step == .escalateToL2, let officer = step.officer {
+                    try await store.apply(.reassign(officer: officer), to: number, actor: "ivr", note: "L2 officer for the escalation", at: now())
+                }
+            }
+            return ActionResult(variables: ["feedback_step": step.step.rawValue])
+        }
+    }
+
+    /// The call as routing sees it, the live figures, and the time.
+    func routingInputs(_ state: CallState) async throws -> (CallInput, LiveLoad, Date) {
+        let open = state.caller.isEmpty ? [] : try await store.openTickets(callerNumber: state.caller)
+        let call = CallInput(
+            uniqueid: state.uniqueid.isEmpty ? nil : state.uniqueid, callerNumber: state.caller, language: state.language, pbx: pbx,
+            category: state.variables["category"], district: state.variables["district"],
+            openTickets: open.map { OpenTicket(number: $0.number, category: $0.category, department: $0.department) })
+        return (call, liveLoad(), now())
+    }
+
+    public func validate(_ digits: String, as validation: Collect.Validation) -> Bool {
+        switch validation {
+        case .none, .amount: true
+        case .district: directory().districts[digits] != nil
+        case .ticketNumber: if case .valid = TicketNumber.parse(digits) { true } else { false }
+        case .phoneNumber: (7...15).contains(digits.count)
+        }
+    }
+
+    public func callEnded(_ state: CallState, outcome: CallOutcome) async {
+        let text: String
+        switch outcome {
+        case .hungUpByMenu: text = "completed"
+        case .callerHungUp(let node): text = "caller_hung_up_at:\(node)"
+        case .handedOff(let action): text = "handed_off:\(action)"
+        case .failed: text = "failed"
+        }
+        let call = CallRecord(
+            uniqueid: state.uniqueid.isEmpty ? "unknown-\(UUID().uuidString)" : state.uniqueid, caller: state.caller, dnid: state.dnid,
+            language: state.language, script: state.menu, path: state.path, outcome: text, startedAt: now(), endedAt: now())
+        try? await store.recordCall(call)
+    }
+}
