@@ -266,6 +266,10 @@ public struct AGIRoutes: Sendable {
 
     private var handlers: [String: Handler] = [:]
 
+    /// Looked up, at each session, for a path no ``add(_:_:)`` routed: lets routes change
+    /// while the server runs (menus reloaded, added). Nil answers refuse the script as usual.
+    public var dynamic: (@Sendable (_ path: String) -> Handler?)?
+
     /// No routes.
     public init() {}
 
@@ -274,8 +278,8 @@ public struct AGIRoutes: Sendable {
         handlers[path.hasPrefix("/") ? path : "/" + path] = handler
     }
 
-    /// The handler for a script path, if any.
-    public func handler(for path: String) -> Handler? { handlers[path] }
+    /// The handler for a script path, if any: a fixed route first, then ``dynamic``.
+    public func handler(for path: String) -> Handler? { handlers[path] ?? dynamic?(path) }
 
     /// The routed paths, sorted.
     public var paths: [String] { handlers.keys.sorted() }

@@ -24,6 +24,15 @@ public struct HelplineConfiguration: Sendable {
     public var databasePath = "helpline.sqlite"
     /// The lowest log level written. Defaults to `info`.
     public var logLevel: Logger.Level = .info
+    /// The folder of call-flow files. Defaults to `menus` in the working directory (the shipped flows).
+    public var menusFolder = "menus"
+    /// Asterisk's sounds folder, to check every prompt has a recording at start; nil: not checked.
+    public var soundsFolder: String?
+    /// The routing directory file. Defaults to `deploy/directory.yaml` in the working directory (the sample).
+    public var directoryPath = "deploy/directory.yaml"
+    /// The PBX calls come from when the FastAGI script does not say (`/inbound?pbx=NAME`).
+    /// Defaults to the first AMI endpoint's name, else `pbx1`.
+    public var defaultPBX: String?
 
     /// All defaults.
     public init() {}
@@ -88,8 +97,24 @@ public struct HelplineConfiguration: Sendable {
                     default: throw reader.unknownKey(value, path: "log." + key, known: ["level"])
                     }
                 }
+            case "menus":
+                try reader.mapping(value, path: "menus") { key, value throws(ConfigurationError) in
+                    switch key {
+                    case "folder": menusFolder = try reader.nonEmptyString(value, path: "menus.folder")
+                    case "sounds": soundsFolder = try reader.nonEmptyString(value, path: "menus.sounds")
+                    default: throw reader.unknownKey(value, path: "menus." + key, known: ["folder", "sounds"])
+                    }
+                }
+            case "routing":
+                try reader.mapping(value, path: "routing") { key, value throws(ConfigurationError) in
+                    switch key {
+                    case "directory": directoryPath = try reader.nonEmptyString(value, path: "routing.directory")
+                    case "pbx": defaultPBX = try reader.nonEmptyString(value, path: "routing.pbx")
+                    default: throw reader.unknownKey(value, path: "routing." + key, known: ["directory", "pbx"])
+                    }
+                }
             default:
-                throw reader.unknownKey(value, path: key, known: ["agi", "database", "log"])
+                throw reader.unknownKey(value, path: key, known: ["agi", "database", "log", "menus", "routing"])
             }
         }
     }
@@ -162,6 +187,12 @@ struct ConfigurationReader {
     func string(_ node: Node, path: String) throws(ConfigurationError) -> String {
         guard let scalar = node.scalar else { throw error(node, "\(path) must be a single value, not a list or mapping") }
         return scalar.string
+    }
+
+    func nonEmptyString(_ node: Node, path: String) throws(ConfigurationError) -> String {
+        let text = try string(node, path: path)
+        if text.isEmpty { throw error(node, "\(path) must not be empty") }
+        return text
     }
 
     func integer(_ node: Node, path: String, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int {

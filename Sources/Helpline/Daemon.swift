@@ -1,7 +1,12 @@
 public import AGIServer
+import Foundation
+import IVR
 public import Logging
+import Routing
 public import ServiceLifecycle
 public import Store
+import UnixSignals
+public import YAMLSupport
 
 /// The helpline daemon: the services `helpline serve` runs, wired from a configuration.
 ///
@@ -20,6 +25,10 @@ public struct HelplineDaemon: Sendable {
     let database: HelplineDatabase
     /// Tickets, calls and routing decisions.
     public let store: TicketStore
+    /// The call flows and the routing directory, reloadable.
+    public let flows: CallFlows
+    /// The FastAGI scripts served: `/health` and every menu by name.
+    public let routes: AGIRoutes
     let logger: Logger
 
     /// Opens and migrates the database and builds the services; throws if the database cannot
@@ -34,9 +43,25 @@ public struct HelplineDaemon: Sendable {
             logger.notice("Database migrated", metadata: ["database": "\(database.path)", "migration": "\(migration)"])
         }
         self.database = database
-        self.store = TicketStore(database: database)
-        self.agiServer = AGIServer(configuration: configuration.agi, routes: Self.routes(), logger: logger)
+        let store = TicketStore(database: database)
+        self.store = store
+        let flows = CallFlows(menusFolder: configuration.menusFolder, soundsFolder: configuration.soundsFolder, directoryPath: configuration.directoryPath)
+        let report = flows.reload()
+        guard report.problems.isEmpty else { throw CallFlowProblems(problems: report.problems) }
+        for note in report.notes { logger.warning("\(note)") }
+        logger.info("Call flows loaded", metadata: ["menus": "\(report.menus.joined(separator: ", "))", "directory": "\(flows.directory == nil ? "none" : configuration.directoryPath)"])
+        self.flows = flows
+        var routes = Self.routes()
+        let defaultPBX = configuration.defaultPBX ?? "pbx1"
+        let liveLoad = Self.liveLoad
+        routes.dynamic = { path in flows.handler(for: path, store: store, liveLoad: liveLoad, defaultPBX: defaultPBX, logger: logger) }
+        self.routes = routes
+        self.agiServer = AGIServer(configuration: configuration.agi, routes: routes, logger: logger)
     }
+
+    /// The live figures routing sees for a PBX. Without an AMI connection to it there are none,
+    /// and routing treats the state as stale: the queue, with no callback promise.
+    static let liveLoad: @Sendable (String) -> LiveLoad = { _ in LiveLoad(queues: [:], asOf: .distantPast, staleSince: nil) }
 
     /// The FastAGI scripts the daemon serves.
     ///
@@ -65,7 +90,7 @@ public struct HelplineDaemon: Sendable {
         }
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: AGIService(server: agiServer))],
+                services: [.init(service: AGIService(server: agiServer)), .init(service: ReloadOnSIGHUP(flows: flows, logger: logger))],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()
@@ -88,6 +113,34 @@ public struct AGIService: Service {
             try await server.run()
         } onGracefulShutdown: {
             server.beginGracefulShutdown()
+        }
+    }
+}
+
+/// The call flows or the routing directory have problems; the daemon does not start on them.
+public struct CallFlowProblems: Error, Sendable, CustomStringConvertible {
+    /// Each problem at its place.
+    public var problems: [YAMLProblem]
+
+    /// One line per problem.
+    public var description: String { problems.map(\.description).joined(separator: "\n") }
+}
+
+/// Reloads the call flows and the routing directory on SIGHUP; a set with problems is
+/// logged and refused, and the old one stays.
+struct ReloadOnSIGHUP: Service {
+    let flows: CallFlows
+    let logger: Logger
+
+    func run() async throws {
+        let signals = await UnixSignalsSequence(trapping: .sighup)
+        for await _ in signals.cancelOnGracefulShutdown() {
+            let report = flows.reload()
+            if report.problems.isEmpty {
+                logger.notice("Call flows reloaded", metadata: ["menus": "\(report.menus.joined(separator: ", "))"])
+            } else {
+                for problem in report.problems { logger.error("Reload refused; the previous call flows stay", metadata: ["problem": "\(problem)"]) }
+            }
         }
     }
 }

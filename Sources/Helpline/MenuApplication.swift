@@ -60,10 +60,15 @@ public struct HelplineMenuApplication: MenuApplication {
             var variables = ["priority": "\(decision.priority)", "route_action": decision.action.rawValue]
             if let queue = decision.queue { variables["queue"] = queue.queue }
             switch decision.action {
-            case .queue, .overflowQueue: return ActionResult(outcome: "queue", variables: variables)
-            case .callbackOffer: return ActionResult(outcome: "callback", variables: variables)
-            case .complaintOnly: return ActionResult(outcome: "complaint_only", variables: variables)
-            case .closed: return ActionResult(outcome: "closed", variables: variables)
+            case .queue, .overflowQueue:
+                return ActionResult(outcome: "queue", variables: variables)
+            case .callbackOffer, .complaintOnly, .closed:
+                // The menu promises a callback: it is owed from this moment.
+                try await store.addCallback(
+                    callerNumber: state.caller, callUniqueid: state.uniqueid.isEmpty ? nil : state.uniqueid, department: decision.department,
+                    queue: decision.queue?.queue, reason: "IVR: \(decision.action.rawValue)", ticket: state.variables["ticket"], at: now)
+                let outcome = decision.action == .callbackOffer ? "callback" : decision.action == .complaintOnly ? "complaint_only" : "closed"
+                return ActionResult(outcome: outcome, variables: variables)
             }
         case .feedback:
             guard let number = state.variables["ticket"], let history = try await store.history(number: number) else {
@@ -111,5 +116,13 @@ public struct HelplineMenuApplication: MenuApplication {
             uniqueid: state.uniqueid.isEmpty ? "unknown-\(UUID().uuidString)" : state.uniqueid, caller: state.caller, dnid: state.dnid,
             language: state.language, script: state.menu, path: state.path, outcome: text, startedAt: now(), endedAt: now())
         try? await store.recordCall(call)
+        // Every call must be handled: a caller who hung up after choosing what the complaint is
+        // about, before it was registered, is called back.
+        if case .callerHungUp(let node) = outcome, state.variables["category"] != nil, state.variables["ticket"] == nil, !state.caller.isEmpty {
+            let department = state.variables["category"].flatMap { directory().categories[$0]?.department }
+            _ = try? await store.addCallback(
+                callerNumber: state.caller, callUniqueid: state.uniqueid.isEmpty ? nil : state.uniqueid, department: department,
+                queue: nil, reason: "hung up at \(node) before the complaint was registered", at: now())
+        }
     }
 }

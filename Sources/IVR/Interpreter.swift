@@ -133,9 +133,10 @@ public struct MenuInterpreter: Sendable {
         self.application = application
     }
 
-    /// Runs one call to its end and returns how it ended (the application has been told).
+    /// Runs one call to its end and returns how it ended and what it collected (the
+    /// application has been told).
     @discardableResult
-    public func run(on channel: some CallChannel, state initial: CallState) async -> CallOutcome {
+    public func run(on channel: some CallChannel, state initial: CallState) async -> (outcome: CallOutcome, state: CallState) {
         var state = initial
         if state.language.isEmpty || !menu.languages.contains(state.language) { state.language = menu.languages.first ?? "en" }
         let outcome: CallOutcome
@@ -147,7 +148,7 @@ public struct MenuInterpreter: Sendable {
             outcome = .failed("\(error)")
         }
         await application.callEnded(state, outcome: outcome)
-        return outcome
+        return (outcome, state)
     }
 
     private func walk(_ channel: some CallChannel, _ state: inout CallState) async throws -> CallOutcome {

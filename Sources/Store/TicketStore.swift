@@ -152,6 +152,30 @@ public final class TicketStore: Sendable {
         }
     }
 
+    /// Registers a callback owed to a caller (a promise made by the IVR, or a caller who hung up
+    /// before being served); returns its row id. The outbound scheduler dials it.
+    @discardableResult
+    public func addCallback(callerNumber: String, callUniqueid: String?, department: String?, queue: String?, reason: String, ticket: String? = nil, at now: Date = Date()) async throws -> Int64 {
+        let time = Timestamp.text(now)
+        return try await groupCommit.write { db in
+            let ticketID = try ticket.flatMap { try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM tickets WHERE number = ?"), arguments: [$0]) }
+            try db.cachedStatement(sql: """
+                INSERT INTO callbacks (caller_number, ticket_id, call_uniqueid, department, queue, reason, status, attempts, next_attempt_at, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)
+                """).execute(arguments: [callerNumber, ticketID, callUniqueid, department, queue, reason, time, time])
+            return db.lastInsertedRowID
+        }
+    }
+
+    /// The callbacks still to be made, oldest first.
+    public func pendingCallbacks(limit: Int = 100) async throws -> [PendingCallback] {
+        try await database.writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT id, caller_number, call_uniqueid, department, queue, reason FROM callbacks WHERE status = 'pending' ORDER BY next_attempt_at, id LIMIT ?", arguments: [limit]).map { row in
+                PendingCallback(id: row[0], callerNumber: row[1], callUniqueid: row[2], department: row[3], queue: row[4], reason: row[5])
+            }
+        }
+    }
+
     /// Records an IVR session, or updates the row its uniqueid already has.
     public func recordCall(_ call: CallRecord) async throws {
         try await groupCommit.write { db in
@@ -331,6 +355,22 @@ public struct TicketHistory: Sendable, Hashable {
     public var decisions: [RoutingDecision]
     /// The IVR session that registered it.
     public var call: CallRecord?
+}
+
+/// A callback owed to a caller.
+public struct PendingCallback: Sendable, Hashable {
+    /// The row id.
+    public var id: Int64
+    /// Whom to call.
+    public var callerNumber: String
+    /// The call it comes from.
+    public var callUniqueid: String?
+    /// The department.
+    public var department: String?
+    /// The queue to connect the caller to.
+    public var queue: String?
+    /// Why it is owed.
+    public var reason: String
 }
 
 /// One line of the dashboard's daily figures.

@@ -114,6 +114,10 @@ struct Serve: AsyncParsableCommand {
         let daemon: HelplineDaemon
         do {
             daemon = try HelplineDaemon(configuration: configuration, logger: logger)
+        } catch let error as CallFlowProblems {
+            FileHandle.standardError.write(Data((error.description + "\n").utf8))
+            logger.critical("Helpline cannot start: the call flows or the routing directory have problems (fix them, check with helpline menus check and helpline routing check)")
+            throw ExitCode(78)  // EX_CONFIG
         } catch {
             logger.critical("Helpline cannot start", metadata: ["error": "\(error)"])
             throw ExitCode(73)  // EX_CANTCREAT

@@ -118,7 +118,7 @@ final class RecordingApplication: MenuApplication {
     @Test func registersAComplaintAndHandsTheCallToTheQueue() async {
         let channel = ScriptedChannel(keys: Self.register)
         let application = RecordingApplication()
-        let outcome = await MenuInterpreter(menu: Self.inbound, application: application).run(on: channel, state: Self.state())
+        let outcome = await MenuInterpreter(menu: Self.inbound, application: application).run(on: channel, state: Self.state()).outcome
         #expect(outcome == .handedOff(action: "queue"))
         let log = application.log.withLock { $0 }
         #expect(log.actions.map(\.0) == [.openTickets, .createTicket, .route])
@@ -136,7 +136,7 @@ final class RecordingApplication: MenuApplication {
     @Test func aCallbackPromiseEndsWithGoodbye() async {
         let channel = ScriptedChannel(keys: Self.register)
         let application = RecordingApplication(routeOutcome: "callback")
-        let outcome = await MenuInterpreter(menu: Self.inbound, application: application).run(on: channel, state: Self.state())
+        let outcome = await MenuInterpreter(menu: Self.inbound, application: application).run(on: channel, state: Self.state()).outcome
         #expect(outcome == .hungUpByMenu)
         #expect(channel.log.suffix(2) == ["play callback-promise", "play goodbye"])
     }
@@ -146,7 +146,7 @@ final class RecordingApplication: MenuApplication {
         // then nothing, then nothing: failure → to-agent.
         let channel = ScriptedChannel(keys: [nil, nil, nil, nil, "7", nil, nil, nil, nil])
         let application = RecordingApplication()
-        let outcome = await MenuInterpreter(menu: Self.inbound, application: application).run(on: channel, state: Self.state())
+        let outcome = await MenuInterpreter(menu: Self.inbound, application: application).run(on: channel, state: Self.state()).outcome
         #expect(outcome == .handedOff(action: "queue"))
         #expect(channel.log.contains("play invalid-option"))
         #expect(channel.log.contains("play no-input"))
@@ -184,7 +184,7 @@ final class RecordingApplication: MenuApplication {
         for point in 1...total {
             let channel = ScriptedChannel(keys: Self.register, hangUpAtOperation: point)
             let application = RecordingApplication()
-            let outcome = await MenuInterpreter(menu: Self.inbound, application: application).run(on: channel, state: Self.state())
+            let outcome = await MenuInterpreter(menu: Self.inbound, application: application).run(on: channel, state: Self.state()).outcome
             let ended = application.log.withLock { $0.ended }
             #expect(ended.count == 1, "callEnded exactly once (hangup at operation \(point))")
             guard case .callerHungUp(let node) = outcome else {

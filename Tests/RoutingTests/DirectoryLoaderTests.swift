@@ -14,7 +14,7 @@ import YAMLSupport
     @Test func theShippedSampleLoads() throws {
         let directory = try DirectoryLoader.load(contentsOf: Self.sample)
         #expect(directory.departments.count == 4)
-        #expect(directory.categories["ambulance"]?.emergency == true)
+        #expect(directory.categories["medical-emergency"]?.emergency == true)
         #expect(directory.departments["water"]?.queues["pbx1"] == DepartmentQueues(primary: "water-l1", overflow: "water-overflow"))
         #expect(directory.departments["roads"]?.openingHours?.days[6] == [570..<810])
         #expect(directory.departments["health"]?.callbackAfterSeconds == 120)

@@ -1,0 +1,121 @@
+public import AGIServer
+import Foundation
+public import IVR
+public import Logging
+public import Routing
+public import Store
+import Synchronization
+public import YAMLSupport
+
+/// The call flows and routing directory the daemon serves, replaceable while it runs.
+///
+/// A reload reads and checks the new menus and directory first and replaces the old ones only
+/// when both are clean; a call in progress finishes on the menu it started with.
+public final class CallFlows: Sendable {
+    /// What a load or reload found.
+    public struct Report: Sendable {
+        /// The menus now served, by name.
+        public var menus: [String]
+        /// Problems that stopped the load (nothing was replaced).
+        public var problems: [YAMLProblem]
+        /// Why a part is not available (missing folder or file), when it is not.
+        public var notes: [String]
+    }
+
+    private struct Loaded: Sendable {
+        var menus: [String: Menu] = [:]
+        var directory: Directory?
+    }
+
+    private let state = Mutex(Loaded())
+    let menusFolder: String
+    let soundsFolder: String?
+    let directoryPath: String
+
+    /// Flows read from `menusFolder` and routed with the directory at `directoryPath`.
+    public init(menusFolder: String, soundsFolder: String?, directoryPath: String) {
+        self.menusFolder = menusFolder
+        self.soundsFolder = soundsFolder
+        self.directoryPath = directoryPath
+    }
+
+    /// The menu named `name` now.
+    public func menu(_ name: String) -> Menu? { state.withLock { $0.menus[name] } }
+
+    /// The directory now (nil when none was loaded).
+    public var directory: Directory? { state.withLock { $0.directory } }
+
+    /// The names of the menus served now.
+    public var menuNames: [String] { state.withLock { $0.menus.keys.sorted() } }
+
+    /// Reads and checks the menus and the directory; replaces the current ones only when both
+    /// are clean. A missing menus folder or directory file is not a problem: it leaves that
+    /// part empty (the dialplan's fallback takes the calls) and says so in the report's notes.
+    @discardableResult
+    public func reload() -> Report {
+        var problems: [YAMLProblem] = []
+        var notes: [String] = []
+        var menus: [String: Menu] = [:]
+        var directory: Directory?
+        if FileManager.default.fileExists(atPath: menusFolder) {
+            do {
+                let library = try MenuLibrary.load(folder: menusFolder, sounds: soundsFolder)
+                problems += library.problems
+                menus = library.menus
+            } catch {
+                problems.append(YAMLProblem(file: menusFolder, line: 1, column: 1, message: "cannot read the menu folder: \(error.localizedDescription)"))
+            }
+        } else {
+            notes.append("no menu folder at '\(menusFolder)': no call flows are served")
+        }
+        if FileManager.default.fileExists(atPath: directoryPath) {
+            do {
+                directory = try DirectoryLoader.load(contentsOf: directoryPath)
+            } catch {
+                problems += error.problems
+            }
+        } else {
+            notes.append("no routing directory at '\(directoryPath)': calls cannot be routed")
+        }
+        guard problems.isEmpty else {
+            return Report(menus: menuNames, problems: problems, notes: notes)
+        }
+        state.withLock { $0 = Loaded(menus: menus, directory: directory) }
+        return Report(menus: menus.keys.sorted(), problems: [], notes: notes)
+    }
+
+    /// The FastAGI handler for a script path that names a menu (`/inbound`), or nil.
+    ///
+    /// The handler answers the channel, runs the menu, and when routing handed the call over
+    /// sets `HELPLINE_ACTION`, `HELPLINE_QUEUE`, `HELPLINE_PRIORITY` and `HELPLINE_TICKET` for the
+    /// dialplan. Without a directory the menu cannot route, so the handler throws and
+    /// Asterisk's `AGISTATUS=FAILURE` sends the call to the fallback queue.
+    public func handler(for path: String, store: TicketStore, liveLoad: @escaping @Sendable (_ pbx: String) -> LiveLoad, defaultPBX: String, logger: Logger) -> AGIRoutes.Handler? {
+        let name = path.hasPrefix("/") ? String(path.dropFirst()) : path
+        guard let menu = menu(name) else { return nil }
+        return { [self] session in
+            guard let directory = self.directory else {
+                throw AGIError(.commandFailed, "no routing directory is loaded; the dialplan's fallback takes the call")
+            }
+            let pbx = session.environment.query("pbx").flatMap { $0.isEmpty ? nil : $0 } ?? defaultPBX
+            let application = HelplineMenuApplication(store: store, directory: { directory }, liveLoad: { liveLoad(pbx) }, pbx: pbx)
+            try await session.answer()
+            let (outcome, state) = await MenuInterpreter(menu: menu, application: application)
+                .run(on: session, state: CallState(menu: menu.name, environment: session.environment))
+            if !state.missingPrompts.isEmpty {
+                session.logger.warning("Prompts missing in the caller's language", metadata: ["prompts": "\(state.missingPrompts.joined(separator: ", "))"])
+            }
+            switch outcome {
+            case .handedOff(let action):
+                try await session.setVariable("HELPLINE_ACTION", state.variables["route_action"] ?? action)
+                try await session.setVariable("HELPLINE_QUEUE", state.variables["queue"] ?? "")
+                try await session.setVariable("HELPLINE_PRIORITY", state.variables["priority"] ?? "0")
+                try await session.setVariable("HELPLINE_TICKET", state.variables["ticket"] ?? "")
+            case .failed(let reason):
+                throw AGIError(.commandFailed, "the menu '\(menu.name)' failed: \(reason)")
+            case .hungUpByMenu, .callerHungUp:
+                break
+            }
+        }
+    }
+}
