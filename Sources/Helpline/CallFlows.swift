@@ -99,9 +99,15 @@ public final class CallFlows: Sendable {
             }
             let pbx = session.environment.query("pbx").flatMap { $0.isEmpty ? nil : $0 } ?? defaultPBX
             let application = HelplineMenuApplication(store: store, directory: { directory }, liveLoad: { liveLoad(pbx) }, pbx: pbx)
+            var initial = CallState(menu: menu.name, environment: session.environment)
+            for input in menu.inputs {
+                guard let value = session.environment.query(input), !value.isEmpty else {
+                    throw AGIError(.invalidArgument, "the menu '\(menu.name)' needs ?\(input)= in the script path")
+                }
+                initial.variables[input] = value
+            }
             try await session.answer()
-            let (outcome, state) = await MenuInterpreter(menu: menu, application: application)
-                .run(on: session, state: CallState(menu: menu.name, environment: session.environment))
+            let (outcome, state) = await MenuInterpreter(menu: menu, application: application).run(on: session, state: initial)
             if !state.missingPrompts.isEmpty {
                 session.logger.warning("Prompts missing in the caller's language", metadata: ["prompts": "\(state.missingPrompts.joined(separator: ", "))"])
             }

@@ -237,7 +237,7 @@ func parseDuration(_ text: String) -> Duration? {
         scale = factor
         break
     }
-    guard let value = Double(number.trimmingSpaces), value >= 0, value.isFinite else { return nil }
+    guard let value = Double(number.trimmingSpaces), value >= 0, value.isFinite, value * scale <= 31_536_000 else { return nil }
     return .milliseconds(Int64((value * scale * 1000).rounded()))
 }
 

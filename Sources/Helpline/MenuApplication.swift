@@ -72,15 +72,14 @@ public struct HelplineMenuApplication: MenuApplication {
             }
         case .feedback:
             guard let number = state.variables["ticket"], let history = try await store.history(number: number) else {
-                return ActionResult(outcome: nil)
+                return ActionResult(outcome: "not_awaiting", variables: ["feedback_step": "unknown_ticket"])
             }
             let step = directory().afterFeedback(ticket: history.ticket, history: history.events, satisfied: state.variables["answer"] == "yes", now: now())
-            if let action = step.action {
-                try await store.apply(action, to: number, actor: "ivr", note: step.note, dueAt: step.dueAt, callUniqueid: state.uniqueid, at: now())
-                if step.step == .escalateToL2, let officer = step.officer {
-                    try await store.apply(.reassign(officer: officer), to: number, actor: "ivr", note: "L2 officer for the escalation", at: now())
-                }
+            guard let action = step.action else {
+                // Not awaiting feedback (not resolved, or already closed): nothing is recorded.
+                return ActionResult(outcome: "not_awaiting", variables: ["feedback_step": step.step.rawValue])
             }
+            try await store.apply(action, to: number, actor: "ivr", note: step.note, dueAt: step.dueAt, officer: step.officer, callUniqueid: state.uniqueid, at: now())
             return ActionResult(variables: ["feedback_step": step.step.rawValue])
         }
     }
@@ -114,7 +113,7 @@ public struct HelplineMenuApplication: MenuApplication {
         }
         let call = CallRecord(
             uniqueid: state.uniqueid.isEmpty ? "unknown-\(UUID().uuidString)" : state.uniqueid, caller: state.caller, dnid: state.dnid,
-            language: state.language, script: state.menu, path: state.path, outcome: text, startedAt: now(), endedAt: now())
+            language: state.language, script: state.menu, path: state.path, outcome: text, startedAt: state.startedAt, endedAt: now())
         try? await store.recordCall(call)
         // Every call must be handled: a caller who hung up after choosing what the complaint is
         // about, before it was registered, is called back.

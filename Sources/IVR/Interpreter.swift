@@ -1,5 +1,5 @@
 public import AGIServer
-import Foundation
+public import Foundation
 
 /// The channel a menu runs on: the few FastAGI operations the interpreter needs.
 /// ``AGISession`` is one; tests may script another.
@@ -59,6 +59,8 @@ public struct CallState: Sendable {
     public var variables: [String: String]
     /// The nodes visited, in order.
     public var path: [String] = []
+    /// When the call reached the menu.
+    public var startedAt = Date()
     /// Prompts that were missing in the caller's language (played in another, or skipped).
     public var missingPrompts: [String] = []
 
@@ -138,7 +140,10 @@ public struct MenuInterpreter: Sendable {
     @discardableResult
     public func run(on channel: some CallChannel, state initial: CallState) async -> (outcome: CallOutcome, state: CallState) {
         var state = initial
-        if state.language.isEmpty || !menu.languages.contains(state.language) { state.language = menu.languages.first ?? "en" }
+        // The menu's first language is spoken until the caller chooses (Asterisk's channel
+        // default, `en`, says nothing about the caller).
+        state.language = menu.languages.first ?? "en"
+        state.variables["language"] = state.language
         let outcome: CallOutcome
         do {
             outcome = try await walk(channel, &state)
@@ -152,6 +157,7 @@ public struct MenuInterpreter: Sendable {
     }
 
     private func walk(_ channel: some CallChannel, _ state: inout CallState) async throws -> CallOutcome {
+        try await channel.setVariable("CHANNEL(language)", state.language)
         var current: String? = menu.start
         var steps = 0
         while let id = current {
@@ -179,8 +185,11 @@ public struct MenuInterpreter: Sendable {
                     state.language = language
                     state.variables["language"] = language
                     try await channel.setVariable("CHANNEL(language)", language)
+                    current = node.next
+                } else {
+                    // No choice: the language stays; the failure node if there is one, else on.
+                    current = choice.failure ?? node.next
                 }
-                current = node.next
             case .collect(let collect):
                 if let digits = try await self.collect(collect, channel, &state) {
                     state.variables[collect.variable] = digits

@@ -7,6 +7,9 @@ public struct Menu: Sendable {
     public var file: String
     /// The languages it speaks, the first being the default until the caller chooses.
     public var languages: [String]
+    /// Variables a call brings from the FastAGI script's query (`/feedback?ticket=1000002`);
+    /// a call without one of them is refused.
+    public var inputs: [String] = []
     /// The node a call starts at.
     public var start: String
     /// Where `start` was written, for problems about it.
@@ -226,7 +229,9 @@ public struct Action: Sendable {
         /// Asks routing where the call goes and hands it over; outcomes `queue`, `callback`,
         /// `complaint_only`, `closed`.
         case route
-        /// Records the citizen's feedback from `ticket` and `answer`.
+        /// Records the citizen's feedback from `ticket` and `answer` (`yes` or `no`) and moves
+        /// the ticket up the escalation ladder; outcome `not_awaiting` when the ticket is not
+        /// resolved (nothing recorded).
         case feedback = "submit_feedback"
 
         /// The variables that must be set on every path to the action.
@@ -259,7 +264,8 @@ public struct Action: Sendable {
         /// The outcomes it may branch on (besides `next`).
         public var outcomes: [String] {
             switch self {
-            case .createTicket, .feedback: []
+            case .createTicket: []
+            case .feedback: ["not_awaiting"]
             case .ticketStatus: ["found", "unknown", "mistyped"]
             case .openTickets: ["some", "none"]
             case .route: ["queue", "callback", "complaint_only", "closed"]

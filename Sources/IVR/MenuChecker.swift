@@ -161,7 +161,7 @@ public enum MenuChecker {
     /// For each reached node, the variables set on every path from start to it.
     static func definitelySet(_ menu: Menu, reached: Set<String>) -> [String: Set<String>] {
         var entry: [String: Set<String>] = [:]  // missing = not yet reached by the analysis (top)
-        entry[menu.start] = predefined
+        entry[menu.start] = predefined.union(menu.inputs)
         var changed = true
         while changed {
             changed = false

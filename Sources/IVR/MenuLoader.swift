@@ -60,6 +60,12 @@ public enum MenuLoader {
                     menu.languages = try reader.sequence(value, path: "languages").map { item throws(YAMLProblem) in try reader.string(item, path: "languages") }
                     guard !menu.languages.isEmpty else { throw reader.error(value, "languages must name at least one language") }
                     sawLanguages = true
+                case "inputs":
+                    for item in try reader.sequence(value, path: "inputs") {
+                        let name = try reader.string(item, path: "inputs")
+                        try Self.checkVariableName(reader, item, name, path: "inputs")
+                        menu.inputs.append(name)
+                    }
                 case "start":
                     menu.start = try reader.string(value, path: "start")
                     menu.startPosition = Self.position(value)
@@ -68,7 +74,7 @@ public enum MenuLoader {
                     nodesNode = value
                 default:
                     // Reported, and the rest of the file still read.
-                    problems.append(reader.unknownKey(value, path: key, known: ["name", "languages", "start", "nodes"]))
+                    problems.append(reader.unknownKey(value, path: key, known: ["name", "languages", "inputs", "start", "nodes"]))
                 }
             }
             if !sawLanguages { problems.append(reader.error(root, "the menu needs languages, like [hi, en]")) }

@@ -24,9 +24,6 @@ public enum TicketStatus: String, Codable, Sendable, CaseIterable {
         default: true
         }
     }
-
-    /// The statuses ``isOpen`` is true for, as SQL literals for queries.
-    static let openSQLList = "(" + allCases.filter(\.isOpen).map { "'\($0.rawValue)'" }.joined(separator: ",") + ")"
 }
 
 /// The escalation level of a complaint.

@@ -86,11 +86,12 @@ public final class TicketStore: Sendable {
     ///
     /// - Parameters:
     ///   - dueAt: a new SLA due time (a reopened or escalated ticket gets a new deadline).
+    ///   - officer: the officer the ticket goes to with this action (the L2 officer on escalation).
     ///   - callUniqueid: for feedback, the call that took it.
     /// - Throws: ``StoreError`` for an unknown or mistyped number, ``InvalidTicketTransition``
     ///   when the action is not valid now.
     @discardableResult
-    public func apply(_ action: TicketAction, to number: String, actor: String, note: String? = nil, dueAt: Date? = nil, callUniqueid: String? = nil, at now: Date = Date()) async throws -> Ticket {
+    public func apply(_ action: TicketAction, to number: String, actor: String, note: String? = nil, dueAt: Date? = nil, officer newOfficer: String? = nil, callUniqueid: String? = nil, at now: Date = Date()) async throws -> Ticket {
         let key = try Self.validNumber(number)
         let time = Timestamp.text(now)
         return try await groupCommit.write { db in
@@ -124,6 +125,11 @@ public final class TicketStore: Sendable {
                 eventNote = [note, "duplicate of \(target)"].compactMap { $0 }.joined(separator: "; ")
             case .escalate, .cancel, .note:
                 break
+            }
+            if let newOfficer, officer != newOfficer, next.status.isOpen {
+                // An escalation hands the ticket to its L2 officer in the same transaction.
+                officer = newOfficer
+                eventNote = [eventNote, "assigned to \(newOfficer)"].compactMap { $0 }.joined(separator: "; ")
             }
             if !next.status.isOpen, ticket.status.isOpen { closedAt = now }
             try db.cachedStatement(
@@ -234,12 +240,13 @@ public final class TicketStore: Sendable {
         }
     }
 
-    /// Open tickets past their SLA due time at `now`, most overdue first.
+    /// Open tickets past their SLA due time at `now`, most overdue first; resolved tickets
+    /// awaiting the citizen's feedback are not overdue (the department has done its part).
     public func overdueTickets(at now: Date = Date(), limit: Int = 100) async throws -> [Ticket] {
         try await database.writer.read { db in
             try Ticket.fetchAll(
                 db,
-                sql: "SELECT * FROM tickets WHERE status IN \(Schema.openStatuses) AND due_at < ? ORDER BY due_at LIMIT ?",
+                sql: "SELECT * FROM tickets WHERE status IN \(Schema.openStatuses) AND status != 'resolved' AND due_at < ? ORDER BY due_at LIMIT ?",
                 arguments: [now, limit])
         }
     }

@@ -141,7 +141,8 @@ public func parseDuration(_ text: String) -> Duration? {
         scale = factor
         break
     }
-    guard let value = Double(number.trimmingSpaces), value >= 0, value.isFinite else { return nil }
+    // Up to a year: anything longer is a typing error, and larger values would not fit.
+    guard let value = Double(number.trimmingSpaces), value >= 0, value.isFinite, value * scale <= 31_536_000 else { return nil }
     return .milliseconds(Int64((value * scale * 1000).rounded()))
 }
 

@@ -133,6 +133,15 @@ final class RecordingApplication: MenuApplication {
         #expect(log.ended.first?.0.path.last == "route")
     }
 
+    @Test func theMenusFirstLanguageIsSetAtTheStart() async {
+        var state = Self.state()
+        state.language = "en"  // Asterisk's channel default says nothing about the caller
+        let channel = ScriptedChannel(keys: [])
+        let (_, final) = await MenuInterpreter(menu: Self.inbound, application: RecordingApplication()).run(on: channel, state: state)
+        #expect(channel.log.first == "set CHANNEL(language)=hi")
+        #expect(final.language == "hi")
+    }
+
     @Test func aCallbackPromiseEndsWithGoodbye() async {
         let channel = ScriptedChannel(keys: Self.register)
         let application = RecordingApplication(routeOutcome: "callback")
@@ -150,7 +159,7 @@ final class RecordingApplication: MenuApplication {
         #expect(outcome == .handedOff(action: "queue"))
         #expect(channel.log.contains("play invalid-option"))
         #expect(channel.log.contains("play no-input"))
-        #expect(!channel.log.contains { $0.hasPrefix("set CHANNEL(language)") }, "no choice: the default language stays")
+        #expect(channel.log.filter { $0.hasPrefix("set CHANNEL(language)") } == ["set CHANNEL(language)=hi"], "no choice: the menu's first language stays")
         let path = application.log.withLock { $0.ended.first?.0.path } ?? []
         #expect(path.suffix(2) == ["main", "to-agent"])
     }
@@ -171,7 +180,7 @@ final class RecordingApplication: MenuApplication {
         let channel = ScriptedChannel(keys: Self.register, missing: ["welcome"])
         let application = RecordingApplication()
         await MenuInterpreter(menu: Self.inbound, application: application).run(on: channel, state: Self.state())
-        #expect(Array(channel.log.prefix(2)) == ["play welcome", "play en/welcome"])
+        #expect(Array(channel.log.prefix(3)) == ["set CHANNEL(language)=hi", "play welcome", "play en/welcome"])
         #expect(application.log.withLock { $0.ended.first?.0.missingPrompts } == ["hi/welcome"])
     }
 
@@ -192,7 +201,7 @@ final class RecordingApplication: MenuApplication {
                 continue
             }
             let state = ended[0].0
-            #expect(state.path.last == node)
+            #expect((state.path.last ?? Self.inbound.start) == node)
             // Once the category was chosen, it is kept for the callback.
             if state.path.contains("district") { #expect(state.variables["category"] == "water-supply") }
             #expect(application.log.withLock { $0.actions.filter { $0.0 == .createTicket }.count } <= 1)
