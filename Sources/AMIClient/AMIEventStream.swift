@@ -1,0 +1,102 @@
+import Synchronization
+
+/// The events of an AMI connection (or of a client across its reconnects), as an `AsyncSequence`.
+///
+/// The socket reader never waits for the consumer: events go into a bounded buffer. When it is
+/// full, an event that changes no state (``AMIMessage/changesState``) is dropped and counted in
+/// ``dropped``; state events are always kept, so the buffer can exceed its capacity by them.
+/// One consumer at a time.
+///
+/// ```swift
+/// for await event in client.events { if case .shutdown = event.typed { … } }
+/// ```
+public final class AMIEventStream: AsyncSequence, Sendable {
+    public typealias Element = AMIMessage
+
+    private struct State {
+        var items: [AMIMessage] = []
+        var head = 0
+        var waiter: CheckedContinuation<AMIMessage?, Never>?
+        var finished = false
+        var dropped = 0
+        var count: Int { items.count - head }
+    }
+
+    private let state = Mutex(State())
+    /// The most events kept before droppable ones are dropped.
+    public let capacity: Int
+
+    /// A stream holding up to `capacity` events. Defaults to 10,000.
+    public init(capacity: Int = 10_000) {
+        self.capacity = capacity
+    }
+
+    /// Events dropped because the consumer was slow.
+    public var dropped: Int { state.withLock { $0.dropped } }
+
+    /// Adds an event; returns false if it was dropped.
+    @discardableResult
+    public func yield(_ message: AMIMessage) -> Bool {
+        let (waiter, kept) = state.withLock { state -> (CheckedContinuation<AMIMessage?, Never>?, Bool) in
+            if state.finished { return (nil, false) }
+            if let waiter = state.waiter {
+                state.waiter = nil
+                return (waiter, true)
+            }
+            if state.count >= capacity && !message.changesState {
+                state.dropped += 1
+                return (nil, false)
+            }
+            state.items.append(message)
+            return (nil, true)
+        }
+        waiter?.resume(returning: message)
+        return kept
+    }
+
+    /// Ends the sequence after the buffered events.
+    public func finish() {
+        let waiter = state.withLock { state -> CheckedContinuation<AMIMessage?, Never>? in
+            state.finished = true
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume(returning: nil)
+    }
+
+    func next() async -> AMIMessage? {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<AMIMessage?, Never>) in
+                let immediate: AMIMessage?? = state.withLock { state in
+                    if state.count > 0 {
+                        let item = state.items[state.head]
+                        state.head += 1
+                        if state.head > 1024 && state.head * 2 > state.items.count {
+                            state.items.removeFirst(state.head)
+                            state.head = 0
+                        }
+                        return .some(item)
+                    }
+                    if state.finished || Task.isCancelled { return .some(nil) }
+                    state.waiter = continuation
+                    return .none
+                }
+                if let immediate { continuation.resume(returning: immediate) }
+            }
+        } onCancel: {
+            let waiter = state.withLock { state -> CheckedContinuation<AMIMessage?, Never>? in
+                defer { state.waiter = nil }
+                return state.waiter
+            }
+            waiter?.resume(returning: nil)
+        }
+    }
+
+    /// Iterates the stream.
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        let stream: AMIEventStream
+        public mutating func next() async -> AMIMessage? { await stream.next() }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(stream: self) }
+}
