@@ -73,7 +73,7 @@ public final class AMIClient: Sendable {
     /// Where the live state is published.
     public let board: LiveStateBoard
     let eventLoop: any EventLoop
-    private let tracker: NIOLoopBound<LiveStateTracker>
+    private let tracker: NIOLoopBoundBox<LiveStateTracker>
     private let current = Mutex<AMIConnection?>(nil)
     private let stopping = Atomic<Bool>(false)
     private let generation = Atomic<Int>(0)
@@ -88,7 +88,8 @@ public final class AMIClient: Sendable {
         self.board = board
         self.events = AMIEventStream(capacity: configuration.eventBufferCapacity)
         self.eventLoop = (eventLoopGroup ?? MultiThreadedEventLoopGroup.singleton).next()
-        self.tracker = NIOLoopBound(LiveStateTracker(name: configuration.name, board: board, now: Self.now()), eventLoop: eventLoop)
+        self.tracker = NIOLoopBoundBox.makeBoxSendingValue(
+            LiveStateTracker(name: configuration.name, board: board, now: Self.now()), eventLoop: eventLoop)
         self.metrics = AMIMetrics(endpoint: configuration.name, factory: metricsFactory)
         var logger = logger
         logger[metadataKey: "ami.endpoint"] = "\(configuration.name)"
@@ -153,7 +154,7 @@ public final class AMIClient: Sendable {
         let tracker = self.tracker
         let events = self.events
         let metrics = self.metrics
-        let counted = NIOLoopBoundBox(0, eventLoop: eventLoop)
+        let counted = NIOLoopBoundBox.makeBoxSendingValue(0, eventLoop: eventLoop)
         let hooks = AMIConnectionHooks(
             event: { message, sequence in
                 tracker.value.apply(message, sequence: sequence, now: Self.now())

@@ -22,6 +22,8 @@ public final class FakeAMIServer: Sendable {
         public var queueStatus: CapturedExchange
         /// Bytes sent once right after the next successful login's reply (then cleared).
         public var afterNextLogin: [UInt8] = []
+        /// Close the connection right after answering an Originate with "successfully queued".
+        public var closeAfterOriginateQueued = false
     }
 
     /// The captured replies the server speaks.
@@ -36,6 +38,8 @@ public final class FakeAMIServer: Sendable {
         public let logoff: CapturedExchange
         public let queueStatusAll: CapturedExchange
         public let queueSummary: CapturedExchange
+        /// The async Originate that succeeded (reply, the call's events, OriginateResponse).
+        public let originate: CapturedExchange
         /// The challenge number in ``challenge``.
         public let challengeValue: String
 
@@ -53,6 +57,7 @@ public final class FakeAMIServer: Sendable {
             ping = try Capture.load("ami/ping.txt").exchange("Ping")!
             queueStatusAll = try Capture.load("ami/queue-status-all-queues.txt").exchange("QueueStatus")!
             queueSummary = try Capture.load("ami/queue-summary.txt").exchange("QueueSummary")!
+            originate = try Capture.load("ami/originate-async-success.txt").exchange("Originate")!
             let text = String(decoding: challenge.reply, as: UTF8.self)
             challengeValue = text.split(separator: "\r\n").first { $0.hasPrefix("Challenge: ") }.map { String($0.dropFirst(11)) } ?? ""
         }
@@ -150,6 +155,14 @@ public final class FakeAMIServer: Sendable {
                     return (Array(reply.prefix(cut)), true)
                 }
                 return (reply, false)
+            case "originate":
+                let reply = script.originate.reply(actionID: id)
+                if behaviour.closeAfterOriginateQueued {
+                    // Only the "Originate successfully queued" reply, then the link drops.
+                    let end = firstMessageEnd(reply)
+                    return (Array(reply.prefix(end)), true)
+                }
+                return (reply, false)
             case "queuesummary":
                 return (script.queueSummary.reply(actionID: id), false)
             default:
@@ -159,6 +172,17 @@ public final class FakeAMIServer: Sendable {
             }
         }
     }
+}
+
+/// The length of the first message (through its blank line).
+func firstMessageEnd(_ bytes: [UInt8]) -> Int {
+    let blank: [UInt8] = [0x0D, 0x0A, 0x0D, 0x0A]
+    var index = 0
+    while index + 4 <= bytes.count {
+        if bytes[index..<(index + 4)].elementsEqual(blank) { return index + 4 }
+        index += 1
+    }
+    return bytes.count
 }
 
 private final class Shared: @unchecked Sendable {
