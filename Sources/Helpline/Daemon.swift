@@ -1,4 +1,6 @@
 public import AGIServer
+public import AMIClient
+import Foundation
 public import Logging
 public import ServiceLifecycle
 import Store
@@ -17,6 +19,10 @@ public struct HelplineDaemon: Sendable {
     public let configuration: HelplineConfiguration
     /// The FastAGI server.
     public let agiServer: AGIServer
+    /// The live queue and seat state of every AMI endpoint.
+    public let board: LiveStateBoard
+    /// One client per configured AMI endpoint.
+    public let amiClients: [AMIClient]
     let database: HelplineDatabase
     let logger: Logger
 
@@ -26,6 +32,22 @@ public struct HelplineDaemon: Sendable {
         self.logger = logger
         self.database = try HelplineDatabase(path: configuration.databasePath)
         self.agiServer = AGIServer(configuration: configuration.agi, routes: Self.routes(), logger: logger)
+        let board = LiveStateBoard()
+        self.board = board
+        self.amiClients = configuration.amiEndpoints.map { AMIClient(configuration: $0, board: board, logger: logger) }
+    }
+
+    /// The control socket's commands: `queues` answers a ``QueuesReport`` as JSON.
+    public static func controlCommands(board: LiveStateBoard) -> [String: ControlServer.Command] {
+        [
+            "queues": { _ in
+                let report = QueuesReport(snapshot: board.snapshot(), now: Date().timeIntervalSince1970)
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys]
+                guard let data = try? encoder.encode(report) else { return ControlServer.errorReply("cannot encode the report") }
+                return String(decoding: data, as: UTF8.self)
+            },
+        ]
     }
 
     /// The FastAGI scripts the daemon serves.
@@ -55,7 +77,9 @@ public struct HelplineDaemon: Sendable {
         }
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: AGIService(server: agiServer))],
+                services: [.init(service: AGIService(server: agiServer))]
+                    + amiClients.map { .init(service: AMIService(client: $0)) }
+                    + [.init(service: ControlServer(path: configuration.controlSocketPath, commands: Self.controlCommands(board: board), logger: logger))],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()
@@ -78,6 +102,32 @@ public struct AGIService: Service {
             try await server.run()
         } onGracefulShutdown: {
             server.beginGracefulShutdown()
+        }
+    }
+}
+
+/// An AMI endpoint's client as a lifecycle service: it stays connected until graceful shutdown,
+/// then sends Logoff and ends.
+public struct AMIService: Service {
+    /// The client it runs.
+    public let client: AMIClient
+
+    /// Wraps a client.
+    public init(client: AMIClient) {
+        self.client = client
+    }
+
+    /// Runs the client until graceful shutdown (Logoff) or cancellation.
+    public func run() async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await client.run() }
+            group.addTask {
+                // Returns when graceful shutdown starts; throws when cancelled instead.
+                try? await gracefulShutdown()
+                await client.shutdown()
+            }
+            try await group.next()
+            group.cancelAll()
         }
     }
 }
