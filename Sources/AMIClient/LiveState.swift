@@ -260,10 +260,11 @@ public struct PBXState: Sendable, Hashable, Codable {
     private mutating func applyMember(_ message: AMIMessage, kind: LiveEventKind) -> Effect {
         guard let queue = message.string(.queue), let member = QueueMember(event: message) else { return .none }
         let knownQueue = ensureQueue(queue)
-        let knownMember = queues[queue]!.members[member.interface] != nil
+        let existing = queues[queue]!.members[member.interface]
+        let knownMember = existing != nil
         var updated = member
-        if updated.ringInUse == nil { updated.ringInUse = queues[queue]!.members[member.interface]?.ringInUse }
-        if queues[queue]!.members[member.interface] == updated { return .none }
+        if updated.ringInUse == nil { updated.ringInUse = existing?.ringInUse }
+        if existing == updated { return .none }
         queues[queue]!.members[member.interface] = updated
         return knownQueue && (knownMember || kind == .memberAdded) ? .changed : .requery(queue: queue)
     }
@@ -371,25 +372,57 @@ public struct PBXState: Sendable, Hashable, Codable {
 }
 
 extension QueueMember {
-    /// Reads a member from a member event (MemberName/Interface) or a QueueMember list item (Name/Location).
+    /// Reads a member from a member event (MemberName/Interface) or a QueueMember list item
+    /// (Name/Location), in one pass over the headers.
     init?(event message: AMIMessage) {
-        guard let interface = message.string(.interface) ?? message.string(.location) else { return nil }
+        var index = MemberFieldIndex()
+        message.forEachField { position, name in index.note(position, name) }
+        guard let interfaceAt = index.interface >= 0 ? index.interface : (index.location >= 0 ? index.location : nil) else { return nil }
+        func text(_ position: Int) -> String? { position >= 0 ? message.value(at: position) : nil }
+        func number(_ position: Int) -> Int? { position >= 0 ? message.intValue(at: position) : nil }
         self.init(
-            interface: interface,
-            name: message.string(.memberName) ?? message.string(.name) ?? "",
-            stateInterface: message.string(.stateInterface) ?? "",
-            membership: message.string(.membership) ?? "static",
-            status: DeviceState(rawValue: message.intValue(.status) ?? 0),
-            paused: (message.intValue(.paused) ?? 0) != 0,
-            pausedReason: message.string(.pausedReason) ?? "",
-            inCall: (message.intValue(.inCall) ?? 0) != 0,
-            callsTaken: max(0, message.intValue(.callsTaken) ?? 0),
-            lastCall: message.intValue(.lastCall) ?? 0,
-            lastPause: message.intValue(.lastPause) ?? 0,
-            loginTime: message.intValue(.loginTime) ?? 0,
-            penalty: message.intValue(.penalty) ?? 0,
-            ringInUse: message.intValue(.ringinuse).map { $0 != 0 },
-            wrapUpTime: message.intValue(.wrapuptime) ?? 0)
+            interface: message.value(at: interfaceAt),
+            name: text(index.memberName) ?? text(index.name) ?? "",
+            stateInterface: text(index.stateInterface) ?? "",
+            membership: text(index.membership) ?? "static",
+            status: DeviceState(rawValue: number(index.status) ?? 0),
+            paused: (number(index.paused) ?? 0) != 0,
+            pausedReason: text(index.pausedReason) ?? "",
+            inCall: (number(index.inCall) ?? 0) != 0,
+            callsTaken: max(0, number(index.callsTaken) ?? 0),
+            lastCall: number(index.lastCall) ?? 0,
+            lastPause: number(index.lastPause) ?? 0,
+            loginTime: number(index.loginTime) ?? 0,
+            penalty: number(index.penalty) ?? 0,
+            ringInUse: number(index.ringinuse).map { $0 != 0 },
+            wrapUpTime: number(index.wrapuptime) ?? 0)
+    }
+}
+
+/// Where each member header sits in a message (-1 when absent; the first occurrence wins).
+struct MemberFieldIndex {
+    var interface = -1, location = -1, memberName = -1, name = -1, stateInterface = -1, membership = -1
+    var status = -1, paused = -1, pausedReason = -1, inCall = -1, callsTaken = -1, lastCall = -1
+    var lastPause = -1, loginTime = -1, penalty = -1, ringinuse = -1, wrapuptime = -1
+
+    @inline(__always)
+    mutating func note(_ position: Int, _ name: UnsafeRawBufferPointer) {
+        func set(_ slot: inout Int, _ key: StaticString) -> Bool {
+            guard slot < 0, asciiCaseInsensitiveEqual(name, UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount)) else { return false }
+            slot = position
+            return true
+        }
+        switch name.count {
+        case 4: _ = set(&self.name, "Name")
+        case 6: _ = set(&status, "Status") || set(&paused, "Paused") || set(&inCall, "InCall")
+        case 7: _ = set(&penalty, "Penalty")
+        case 8: _ = set(&location, "Location") || set(&lastCall, "LastCall")
+        case 9: _ = set(&interface, "Interface") || set(&loginTime, "LoginTime") || set(&lastPause, "LastPause") || set(&ringinuse, "Ringinuse")
+        case 10: _ = set(&memberName, "MemberName") || set(&membership, "Membership") || set(&callsTaken, "CallsTaken") || set(&wrapuptime, "Wrapuptime")
+        case 12: _ = set(&pausedReason, "PausedReason")
+        case 14: _ = set(&stateInterface, "StateInterface")
+        default: break
+        }
     }
 }
 

@@ -55,7 +55,7 @@ import Testing
     /// Runs a client against the server for the body, then shuts it down (Logoff) and waits.
     func withClient(_ server: FakeAMIServer, _ configuration: AMIClient.Configuration,
                     _ body: (AMIClient) async throws -> Void) async throws {
-        let client = AMIClient(configuration: configuration, logger: Logger(label: "test"))
+        let client = AMIClient(configuration: configuration, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await client.run() }
             do {
