@@ -131,7 +131,8 @@ public struct QueueState: Sendable, Hashable, Codable {
     public var strategy: String = ""
     /// The most callers allowed (0 = no limit).
     public var maximum: Int = 0
-    /// Rolling average hold time in seconds, updated as Asterisk does: (3·old + sample) / 4.
+    /// Rolling average hold time in seconds, updated as Asterisk does: the first sample as is,
+    /// then (3·old + sample) / 4.
     public var holdTime: Int = 0
     /// Rolling average talk time in seconds.
     public var talkTime: Int = 0
@@ -225,7 +226,12 @@ public struct PBXState: Sendable, Hashable, Codable {
             guard let queue = message.string(.queue) else { return .none }
             let known = ensureQueue(queue)
             let hold = max(0, message.intValue(.holdTime) ?? 0)
-            queues[queue]!.holdTime = (queues[queue]!.holdTime * 3 + hold) / 4
+            // app_queue's recalc_holdtime: the first sample is taken as is, then (3·old + new) / 4.
+            if queues[queue]!.completed + queues[queue]!.abandoned == 0 {
+                queues[queue]!.holdTime = hold
+            } else {
+                queues[queue]!.holdTime = (queues[queue]!.holdTime * 3 + hold) / 4
+            }
             if let interface = message.string(.interface), queues[queue]!.members[interface] != nil {
                 queues[queue]!.members[interface]!.inCall = true
             }
@@ -235,7 +241,12 @@ public struct PBXState: Sendable, Hashable, Codable {
             let known = ensureQueue(queue)
             let talk = max(0, message.intValue(.talkTime) ?? 0)
             queues[queue]!.completed += 1
-            queues[queue]!.talkTime = (queues[queue]!.talkTime * 3 + talk) / 4
+            // app_queue's update_queue: the first completed call's talk time is taken as is.
+            if queues[queue]!.completed == 1 {
+                queues[queue]!.talkTime = talk
+            } else {
+                queues[queue]!.talkTime = (queues[queue]!.talkTime * 3 + talk) / 4
+            }
             if let interface = message.string(.interface), queues[queue]!.members[interface] != nil {
                 queues[queue]!.members[interface]!.inCall = false
             }

@@ -43,8 +43,9 @@ public struct HelplineConfiguration: Sendable {
     public init() {}
 
     /// Reads a configuration from YAML text; `file` names it in error messages. `environment`
-    /// supplies the variables `secret_env` names (the process environment by default).
-    public init(yaml: String, file: String, environment: [String: String]? = nil) throws(ConfigurationError) {
+    /// supplies the variables `secret_env` names (the process environment by default); with
+    /// `resolveSecrets: false` they are not read (for tools that only need other settings).
+    public init(yaml: String, file: String, environment: [String: String]? = nil, resolveSecrets: Bool = true) throws(ConfigurationError) {
         self.init()
         let environment = environment ?? ProcessInfo.processInfo.environment
         let root: Node?
@@ -109,7 +110,7 @@ public struct HelplineConfiguration: Sendable {
                     switch key {
                     case "endpoints":
                         for (index, item) in try reader.sequence(value, path: "ami.endpoints").enumerated() {
-                            let endpoint = try reader.amiEndpoint(item, path: "ami.endpoints[\(index)]", environment: environment)
+                            let endpoint = try reader.amiEndpoint(item, path: "ami.endpoints[\(index)]", environment: environment, resolveSecrets: resolveSecrets)
                             if amiEndpoints.contains(where: { $0.name == endpoint.name }) {
                                 throw reader.error(item, "ami.endpoints[\(index)].name: '\(endpoint.name)' is used by an earlier endpoint")
                             }
@@ -144,7 +145,7 @@ extension ConfigurationReader {
 
     /// One `ami.endpoints` entry. The secret comes from `secret` or from the environment variable
     /// `secret_env` names; it is never part of an error message.
-    func amiEndpoint(_ node: Node, path: String, environment: [String: String]) throws(ConfigurationError) -> AMIClient.Configuration {
+    func amiEndpoint(_ node: Node, path: String, environment: [String: String], resolveSecrets: Bool) throws(ConfigurationError) -> AMIClient.Configuration {
         var fields: [String: Node] = [:]
         try mapping(node, path: path) { key, value throws(ConfigurationError) in
             guard Self.amiKeys.contains(key) else { throw unknownKey(value, path: path + "." + key, known: Self.amiKeys) }
@@ -162,6 +163,10 @@ extension ConfigurationReader {
             secret = try string(value, path: path + ".secret")
         case (nil, let value?):
             let name = try string(value, path: path + ".secret_env")
+            if !resolveSecrets {
+                secret = ""
+                break
+            }
             guard let found = environment[name], !found.isEmpty else {
                 throw error(value, "\(path).secret_env: the environment variable \(name) is not set or empty")
             }

@@ -20,8 +20,10 @@ public struct QueuesReport: Codable, Sendable, Equatable {
         public var pbx: String
         public var name: String
         public var interface: String
-        /// `free`, `on call`, `ringing`, `busy`, `on hold`, `paused`, `unavailable`…
+        /// `free`, `on call`, `ringing`, `busy`, `on hold`, `unavailable`, `invalid`… (the device side).
         public var state: String
+        /// Whether the seat is paused in this queue.
+        public var paused: Bool
         public var pausedReason: String
         public var callsTaken: Int
         public var penalty: Int
@@ -70,7 +72,7 @@ public struct QueuesReport: Codable, Sendable, Equatable {
                 queue.holdTime = max(queue.holdTime, state.holdTime)
                 queue.talkTime = max(queue.talkTime, state.talkTime)
                 queue.seats += state.members.values.sorted { ($0.name, $0.interface) < ($1.name, $1.interface) }.map {
-                    Seat(pbx: pbx.name, name: $0.name, interface: $0.interface, state: Self.describe($0), pausedReason: $0.pausedReason,
+                    Seat(pbx: pbx.name, name: $0.name, interface: $0.interface, state: Self.describe($0), paused: $0.paused, pausedReason: $0.pausedReason,
                          callsTaken: $0.callsTaken, penalty: $0.penalty)
                 }
                 queue.callers += state.callers.map {
@@ -84,7 +86,6 @@ public struct QueuesReport: Codable, Sendable, Equatable {
 
     /// A seat's state in words.
     static func describe(_ member: QueueMember) -> String {
-        if member.paused && member.isLoggedIn { return "paused" }
         if member.inCall && (member.status == .notInUse || member.status == .unknown) { return "on call" }
         switch member.status {
         case .notInUse, .unknown: return "free"
@@ -126,7 +127,9 @@ public struct QueuesReport: Codable, Sendable, Equatable {
             out += "\n\(queue.name)\(queue.strategy.isEmpty ? "" : " (\(queue.strategy))")\n"
             var seatRows = [["  SEAT", "STATE", "CALLS", "PENALTY", "INTERFACE"] + (multiple ? ["PBX"] : [])]
             for seat in queue.seats {
-                let state = seat.state == "paused" && !seat.pausedReason.isEmpty ? "paused: \(seat.pausedReason)" : seat.state
+                // A pause matters most when the seat is otherwise free; show it first then.
+                let pause = seat.pausedReason.isEmpty ? "paused" : "paused: \(seat.pausedReason)"
+                let state = !seat.paused ? seat.state : seat.state == "free" ? pause : "\(pause) (\(seat.state))"
                 seatRows.append(["  " + seat.name, state, "\(seat.callsTaken)", "\(seat.penalty)", seat.interface] + (multiple ? [seat.pbx] : []))
             }
             if queue.seats.isEmpty { out += "  no seats\n" } else { out += Self.table(seatRows) }
@@ -144,7 +147,7 @@ public struct QueuesReport: Codable, Sendable, Equatable {
                 let pad = String(repeating: " ", count: widths[index] - cell.count)
                 // Text left, numbers right.
                 return index == 0 || cell.first?.isNumber == false && cell != "-" ? cell + pad : pad + cell
-            }.joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+            }.joined(separator: "  ").replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
         }.joined(separator: "\n") + "\n"
     }
 

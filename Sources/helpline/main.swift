@@ -50,7 +50,7 @@ struct Config: AsyncParsableCommand {
 
 /// Reads and validates a configuration file; exits 64 (unreadable) or 78 (invalid) with a
 /// precise message on standard error.
-func loadConfiguration(_ path: String) throws -> HelplineConfiguration {
+func loadConfiguration(_ path: String, resolveSecrets: Bool = true) throws -> HelplineConfiguration {
     let text: String
     do {
         text = try String(contentsOfFile: path, encoding: .utf8)
@@ -58,7 +58,7 @@ func loadConfiguration(_ path: String) throws -> HelplineConfiguration {
         throw ValidationError("cannot read the configuration file '\(path)': \(error.localizedDescription)")
     }
     do {
-        return try HelplineConfiguration(yaml: text, file: path)
+        return try HelplineConfiguration(yaml: text, file: path, resolveSecrets: resolveSecrets)
     } catch {
         FileHandle.standardError.write(Data("error: \(error)\n".utf8))
         throw ExitCode(78)  // EX_CONFIG
@@ -148,7 +148,7 @@ struct Queues: AsyncParsableCommand {
 
     func run() async throws {
         var path = socket ?? "helpline.sock"
-        if socket == nil, let config { path = try loadConfiguration(config).controlSocketPath }
+        if socket == nil, let config { path = try loadConfiguration(config, resolveSecrets: false).controlSocketPath }
         let reply: String
         do {
             reply = try await ControlServer.request("queues", socketPath: path)

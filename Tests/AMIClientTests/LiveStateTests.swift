@@ -93,6 +93,23 @@ import Testing
         #expect(state.apply(join2, now: 0) == .requery(queue: "dept-health"))
     }
 
+    /// Found against a real Asterisk 22: app_queue takes the first hold and talk time as they
+    /// are, and averages (3·old + new) / 4 only from the second call on.
+    @Test func holdAndTalkTimeAverageLikeAppQueue() throws {
+        var state = PBXState(name: "lab")
+        state.queues["q"] = QueueState(name: "q")
+        func event(_ text: String) throws -> AMIMessage { try frame(text + "\r\n\r\n", banner: false)[0] }
+        state.apply(try event("Event: AgentConnect\r\nQueue: q\r\nHoldTime: 12"), now: 0)
+        #expect(state.queues["q"]?.holdTime == 12)
+        state.apply(try event("Event: AgentComplete\r\nQueue: q\r\nHoldTime: 12\r\nTalkTime: 30"), now: 0)
+        #expect(state.queues["q"]?.talkTime == 30)
+        #expect(state.queues["q"]?.completed == 1)
+        state.apply(try event("Event: AgentConnect\r\nQueue: q\r\nHoldTime: 4"), now: 0)
+        #expect(state.queues["q"]?.holdTime == 10)  // (36 + 4) / 4
+        state.apply(try event("Event: AgentComplete\r\nQueue: q\r\nTalkTime: 10"), now: 0)
+        #expect(state.queues["q"]?.talkTime == 25)  // (90 + 10) / 4
+    }
+
     @Test func eventsThatChangeNoQueueStateAreCheap() throws {
         var state = PBXState(name: "lab")
         let message = try frame("Event: Newchannel\r\nChannel: x\r\n\r\n", banner: false)[0]
