@@ -42,7 +42,7 @@ let package = Package(
             swiftSettings: strict
         ),
         // Reads a recorded AMI stream (a capture) and replays it N times to one client, fast.
-        .target(name: "AMIBenchSupport", swiftSettings: strict),
+        .target(name: "AMIBenchSupport", dependencies: ["BenchSupport"], swiftSettings: strict),
         .executableTarget(name: "ami-bench-server", dependencies: ["BenchSupport", "AMIBenchSupport"], swiftSettings: strict),
         // Logs in to an AMI server and runs every event through AMIFramer and the LiveState reducer.
         .executableTarget(

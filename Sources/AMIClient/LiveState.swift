@@ -222,41 +222,37 @@ public struct PBXState: Sendable, Hashable, Codable {
             let known = ensureQueue(queue)
             queues[queue]!.abandoned += 1
             return known ? .changed : .requery(queue: queue)
-        case .agentConnect:
-            guard let queue = message.string(.queue) else { return .none }
-            let known = ensureQueue(queue)
-            let hold = max(0, message.intValue(.holdTime) ?? 0)
-            // app_queue's recalc_holdtime: the first sample is taken as is, then (3·old + new) / 4.
-            if queues[queue]!.completed + queues[queue]!.abandoned == 0 {
-                queues[queue]!.holdTime = hold
-            } else {
-                queues[queue]!.holdTime = (queues[queue]!.holdTime * 3 + hold) / 4
-            }
-            if let interface = message.string(.interface), queues[queue]!.members[interface] != nil {
-                queues[queue]!.members[interface]!.inCall = true
-            }
-            return known ? .changed : .requery(queue: queue)
-        case .agentComplete:
-            guard let queue = message.string(.queue) else { return .none }
-            let known = ensureQueue(queue)
-            let talk = max(0, message.intValue(.talkTime) ?? 0)
-            queues[queue]!.completed += 1
-            // app_queue's update_queue: the first completed call's talk time is taken as is.
-            if queues[queue]!.completed == 1 {
-                queues[queue]!.talkTime = talk
-            } else {
-                queues[queue]!.talkTime = (queues[queue]!.talkTime * 3 + talk) / 4
-            }
-            if let interface = message.string(.interface), queues[queue]!.members[interface] != nil {
-                queues[queue]!.members[interface]!.inCall = false
-            }
-            return known ? .changed : .requery(queue: queue)
+        case .agentConnect, .agentComplete:
+            return applyAgentCall(message, completed: kind == .agentComplete)
         case .deviceStateChange:
             guard let device = message.string(.device), let state = message.string(.state) else { return .none }
             if devices[device] == state { return .none }
             devices[device] = state
             return .changed
         }
+    }
+
+    /// AgentConnect (the caller's hold time, the seat is in a call) and AgentComplete (one more
+    /// answered call, its talk time, the seat's call is over), with app_queue's arithmetic:
+    /// the first sample is taken as is (recalc_holdtime, update_queue), later ones averaged as
+    /// (3·old + new) / 4.
+    private mutating func applyAgentCall(_ message: AMIMessage, completed: Bool) -> Effect {
+        guard let queue = message.string(.queue) else { return .none }
+        let known = ensureQueue(queue)
+        // Taken out and put back, so the members dictionary is not copied on write.
+        var state = queues.removeValue(forKey: queue)!
+        func average(_ old: Int, _ sample: Int, first: Bool) -> Int { first ? sample : (old * 3 + sample) / 4 }
+        if completed {
+            state.completed += 1
+            state.talkTime = average(state.talkTime, max(0, message.intValue(.talkTime) ?? 0), first: state.completed == 1)
+        } else {
+            state.holdTime = average(state.holdTime, max(0, message.intValue(.holdTime) ?? 0), first: state.completed + state.abandoned == 0)
+        }
+        if let interface = message.string(.interface), state.members[interface] != nil {
+            state.members[interface]!.inCall = !completed
+        }
+        queues[queue] = state
+        return known ? .changed : .requery(queue: queue)
     }
 
     /// Returns whether the queue was already known; creates an incomplete one if not.

@@ -153,7 +153,7 @@ import Testing
             let completedBefore = try #require(client.board.snapshot().pbxs["lab"]?.queues["dept-health"]?.completed)
             // Push the captured three-call stream (its events only, no replies).
             let stream = try Capture.load("ami/three-calls-queue-event-stream-call-agent-only.txt").exchange("Login")!.reply
-            server.push(Array(stream.dropFirst(firstReplyLength(stream))))
+            server.push(Array(stream.dropFirst(firstMessageEnd(stream))))
             try await eventually("the stream applied") {
                 client.board.snapshot().pbxs["lab"]?.queues["dept-revenue"]?.members["Local/agent3@agents/n"]?.callsTaken == 1
                     && client.board.snapshot().pbxs["lab"]?.queues["dept-health"]?.completed == completedBefore + 1
@@ -203,15 +203,4 @@ import Testing
         #expect(AMIClient.backoff(failures: 3, initial: initial, maximum: maximum, jitter: 0) == .seconds(2))
         #expect(AMIClient.backoff(failures: 60, initial: initial, maximum: maximum, jitter: 1) == .seconds(30))
     }
-}
-
-/// The length of the login reply at the start of a captured reply run (through its blank line).
-func firstReplyLength(_ bytes: [UInt8]) -> Int {
-    let blank: [UInt8] = [0x0D, 0x0A, 0x0D, 0x0A]
-    var index = 0
-    while index + 4 <= bytes.count {
-        if bytes[index..<(index + 4)].elementsEqual(blank) { return index + 4 }
-        index += 1
-    }
-    return bytes.count
 }

@@ -174,8 +174,8 @@ public final class FakeAMIServer: Sendable {
     }
 }
 
-/// The length of the first message (through its blank line).
-func firstMessageEnd(_ bytes: [UInt8]) -> Int {
+/// The length of the first AMI message in `bytes` (through its blank line), or all of them.
+public func firstMessageEnd(_ bytes: [UInt8]) -> Int {
     let blank: [UInt8] = [0x0D, 0x0A, 0x0D, 0x0A]
     var index = 0
     while index + 4 <= bytes.count {

@@ -1,3 +1,4 @@
+import BenchSupport
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -7,6 +8,16 @@ import Darwin
 /// The default recorded stream: everything a client with `Events: on` received during three
 /// helpline calls (Asterisk 22.10.1), from the captures beside the repository.
 public let defaultCapturePath = "../../shared/captures/ami/three-calls-queue-event-stream-full.txt"
+
+/// ``recordedEvents(capturePath:)``, or exits 66 with a message naming `tool` when the file
+/// holds no events.
+public func recordedEventsOrExit(capturePath: String, tool: String) -> (bytes: [UInt8], events: Int) {
+    guard let recorded = recordedEvents(capturePath: capturePath), recorded.events > 0 else {
+        writeLine("\(tool): cannot read events from \(capturePath)", to: 2)
+        exit(66)
+    }
+    return recorded
+}
 
 /// The events Asterisk sent in a capture after the login reply and before the client's next
 /// action, as raw bytes (`\r\n` line ends), and how many events they hold.

@@ -33,10 +33,7 @@ while let argument = arguments.popFirst() {
         exit(64)
     }
 }
-guard let recorded = recordedEvents(capturePath: capturePath), recorded.events > 0 else {
-    writeLine("ami-bench-server: cannot read events from \(capturePath)", to: 2)
-    exit(66)
-}
+let recorded = recordedEventsOrExit(capturePath: capturePath, tool: "ami-bench-server")
 // One large block of many copies, written with few system calls.
 let copiesPerBlock = max(1, min(repeatCount, (1 << 22) / recorded.bytes.count))
 var block: [UInt8] = []

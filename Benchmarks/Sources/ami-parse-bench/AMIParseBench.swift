@@ -28,10 +28,7 @@ while let argument = arguments.popFirst() {
         exit(64)
     }
 }
-guard let recorded = recordedEvents(capturePath: capturePath), recorded.events > 0 else {
-    writeLine("ami-parse-bench: cannot read events from \(capturePath)", to: 2)
-    exit(66)
-}
+let recorded = recordedEventsOrExit(capturePath: capturePath, tool: "ami-parse-bench")
 var built = ByteBuffer()
 built.reserveCapacity(recorded.bytes.count * repeatCount)
 for _ in 0..<repeatCount { built.writeBytes(recorded.bytes) }
