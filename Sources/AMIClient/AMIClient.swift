@@ -39,7 +39,7 @@ public final class AMIClient: Sendable {
         public var events: String = "system,call,agent"
         /// `Filter` expressions applied after each login (a leading `!` excludes). Defaults to none.
         public var filters: [String] = []
-        /// Time between keepalive Pings when the link is quiet. Defaults to 10 seconds.
+        /// Time between keepalive Pings. Defaults to 10 seconds.
         public var keepaliveInterval: Duration = .seconds(10)
         /// How long a Ping may wait for Pong before the link counts as dead. Defaults to 5 seconds.
         public var keepaliveTimeout: Duration = .seconds(5)
@@ -159,7 +159,7 @@ public final class AMIClient: Sendable {
             event: { message, sequence in
                 tracker.value.apply(message, sequence: sequence, now: Self.now())
                 counted.value += 1
-                if !events.yield(message) { metrics.dropped.increment() }
+                if events.yield(message) == .dropped { metrics.dropped.increment() }
             },
             batchEnded: {
                 tracker.value.flush()
@@ -206,7 +206,12 @@ public final class AMIClient: Sendable {
             if let interval = configuration.reconciliationInterval {
                 group.addTask { await self.reconcile(connection, every: interval) }
             }
-            _ = try? await connection.closeFuture.get()
+            // Cancellation (not graceful shutdown, which logs off) closes the socket at once.
+            await withTaskCancellationHandler {
+                _ = try? await connection.closeFuture.get()
+            } onCancel: {
+                connection.channel.close(promise: nil)
+            }
             group.cancelAll()
         }
         logger.info("AMI connection closed")

@@ -5,7 +5,9 @@ import Synchronization
 /// The socket reader never waits for the consumer: events go into a bounded buffer. When it is
 /// full, an event that changes no state (``AMIMessage/changesState``) is dropped and counted in
 /// ``dropped``; state events are always kept, so the buffer can exceed its capacity by them.
-/// One consumer at a time.
+/// One consumer at a time. Until a consumer starts iterating, events are not kept at all
+/// (``yield(_:)`` answers ``YieldResult/noReader``), so a client whose events nobody reads
+/// holds no memory for them.
 ///
 /// ```swift
 /// for await event in client.events { if case .shutdown = event.typed { … } }
@@ -19,6 +21,7 @@ public final class AMIEventStream: AsyncSequence, Sendable {
         var waiter: CheckedContinuation<AMIMessage?, Never>?
         var finished = false
         var dropped = 0
+        var reading = false
         var count: Int { items.count - head }
     }
 
@@ -34,24 +37,34 @@ public final class AMIEventStream: AsyncSequence, Sendable {
     /// Events dropped because the consumer was slow.
     public var dropped: Int { state.withLock { $0.dropped } }
 
-    /// Adds an event; returns false if it was dropped.
+    /// What happened to a yielded event.
+    public enum YieldResult: Sendable, Hashable {
+        /// Handed to the waiting consumer or buffered.
+        case kept
+        /// Dropped: the buffer was full and the event changes no state.
+        case dropped
+        /// Nobody iterates the stream (yet), or it has finished: not kept.
+        case noReader
+    }
+
+    /// Adds an event.
     @discardableResult
-    public func yield(_ message: AMIMessage) -> Bool {
-        let (waiter, kept) = state.withLock { state -> (CheckedContinuation<AMIMessage?, Never>?, Bool) in
-            if state.finished { return (nil, false) }
+    public func yield(_ message: AMIMessage) -> YieldResult {
+        let (waiter, result) = state.withLock { state -> (CheckedContinuation<AMIMessage?, Never>?, YieldResult) in
+            if state.finished || !state.reading { return (nil, .noReader) }
             if let waiter = state.waiter {
                 state.waiter = nil
-                return (waiter, true)
+                return (waiter, .kept)
             }
             if state.count >= capacity && !message.changesState {
                 state.dropped += 1
-                return (nil, false)
+                return (nil, .dropped)
             }
             state.items.append(message)
-            return (nil, true)
+            return (nil, .kept)
         }
         waiter?.resume(returning: message)
-        return kept
+        return result
     }
 
     /// Ends the sequence after the buffered events.
@@ -98,5 +111,9 @@ public final class AMIEventStream: AsyncSequence, Sendable {
         public mutating func next() async -> AMIMessage? { await stream.next() }
     }
 
-    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(stream: self) }
+    /// Starts keeping events for this iterator.
+    public func makeAsyncIterator() -> AsyncIterator {
+        state.withLock { $0.reading = true }
+        return AsyncIterator(stream: self)
+    }
 }

@@ -26,7 +26,8 @@ final class LiveStateTracker {
         board?.publish(state)
     }
 
-    /// Applies one event; returns the queues to query again (empty almost always).
+    /// Applies one event; a queue it names without the state knowing it is added to
+    /// ``wantedRequeries`` (unless a snapshot that will cover it is already on its way).
     func apply(_ message: AMIMessage, sequence: UInt64, now: Double) {
         let effect = state.apply(message, now: now)
         if effect == .none { return }

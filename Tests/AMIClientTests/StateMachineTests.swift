@@ -182,3 +182,29 @@ import Testing
         #expect(buffer.readString(length: buffer.readableBytes) == "Action: Login\r\nActionID: lab-1\r\nUsername: helpline\r\nSecret: labsecret\r\nEvents: on\r\n\r\n")
     }
 }
+
+@Suite struct EventStreamTests {
+    func event(_ name: String) throws -> AMIMessage { try frame("Event: \(name)\r\nDevice: d\r\nState: INUSE\r\n\r\n", banner: false)[0] }
+
+    @Test func keepsNothingUntilSomebodyReads() throws {
+        let stream = AMIEventStream(capacity: 2)
+        #expect(stream.yield(try event("DeviceStateChange")) == .noReader)
+        _ = stream.makeAsyncIterator()
+        #expect(stream.yield(try event("DeviceStateChange")) == .kept)
+    }
+
+    @Test func dropsOnlyEventsThatChangeNoState() async throws {
+        let stream = AMIEventStream(capacity: 2)
+        var iterator = stream.makeAsyncIterator()
+        #expect(stream.yield(try event("Newchannel")) == .kept)
+        #expect(stream.yield(try event("VarSet")) == .kept)
+        #expect(stream.yield(try event("Newexten")) == .dropped)
+        #expect(stream.yield(try event("DeviceStateChange")) == .kept)  // over capacity, but state
+        #expect(stream.yield(try event("QueueMemberStatus")) == .kept)
+        #expect(stream.dropped == 1)
+        stream.finish()
+        var names: [String] = []
+        while let message = await iterator.next() { names.append(message.name) }
+        #expect(names == ["Newchannel", "VarSet", "DeviceStateChange", "QueueMemberStatus"])
+    }
+}
