@@ -231,7 +231,13 @@ public final class AMIClient: Sendable {
             _ = try await connection.send(.login(username: configuration.username, secret: configuration.secret, events: configuration.events), timeout: timeout)
         }
         for filter in configuration.filters {
-            _ = try await connection.send(.filter(filter), timeout: timeout)
+            // Filters only thin out the events; a refused one (the user lacks write = system)
+            // must not keep the live state from coming up, so it is logged, not fatal.
+            do {
+                _ = try await connection.send(.filter(filter), timeout: timeout)
+            } catch where error.code == .actionFailed {
+                logger.warning("AMI Filter refused; events arrive unfiltered", metadata: ["ami.filter": "\(filter)", "error": "\(error.message)"])
+            }
         }
     }
 

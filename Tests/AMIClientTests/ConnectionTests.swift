@@ -195,6 +195,38 @@ import Testing
         await server.stop()
     }
 
+    @Test(arguments: [true, false])
+    func filtersAreAppliedAfterLoginAndARefusedOneIsNotFatal(accepted: Bool) async throws {
+        let server = try await FakeAMIServer()
+        server.behaviour.withLock { $0.acceptFilters = accepted }
+        var configuration = configuration(server)
+        configuration.filters = ["!Event: VarSet", "!Event: Newexten"]
+        try await withClient(server, configuration) { client in
+            try await eventually("live state") { client.board.snapshot().pbxs["lab"]?.isStale == false }
+            #expect(server.actions.withLock { Array($0.prefix(4)) } == ["Login", "Filter", "Filter", "QueueStatus"])
+            #expect(server.connections.load(ordering: .relaxed) == 1)
+        }
+        await server.stop()
+    }
+
+    @Test func reconciliationCorrectsAndCountsDrift() async throws {
+        let server = try await FakeAMIServer()
+        var configuration = configuration(server)
+        configuration.reconciliationInterval = .milliseconds(100)
+        try await withClient(server, configuration) { client in
+            try await eventually("live state") { client.board.snapshot().pbxs["lab"]?.queues.count == 3 }
+            #expect(client.board.snapshot().pbxs["lab"]?.drift == 0)
+            // Asterisk now reports only dept-police: what the events built no longer matches.
+            server.behaviour.withLock { $0.queueStatus = server.script.queueStatusOne }
+            try await eventually("reconciled") { client.board.snapshot().pbxs["lab"]?.queues.count == 1 }
+            let pbx = try #require(client.board.snapshot().pbxs["lab"])
+            #expect(pbx.drift >= 2)  // two queues gone
+            #expect(pbx.queues["dept-police"]?.callers.count == 1)
+            #expect(!pbx.isStale)
+        }
+        await server.stop()
+    }
+
     @Test func backoffIsCappedAndJittered() {
         let initial = Duration.milliseconds(500)
         let maximum = Duration.seconds(30)

@@ -24,6 +24,8 @@ public final class FakeAMIServer: Sendable {
         public var afterNextLogin: [UInt8] = []
         /// Close the connection right after answering an Originate with "successfully queued".
         public var closeAfterOriginateQueued = false
+        /// Accept Filter actions (no capture has one: the reply is PROTOCOL.md B3's shape).
+        public var acceptFilters = true
     }
 
     /// The captured replies the server speaks.
@@ -40,6 +42,8 @@ public final class FakeAMIServer: Sendable {
         public let queueSummary: CapturedExchange
         /// The async Originate that succeeded (reply, the call's events, OriginateResponse).
         public let originate: CapturedExchange
+        /// QueueStatus for one queue (dept-police, with its waiting caller).
+        public let queueStatusOne: CapturedExchange
         /// The challenge number in ``challenge``.
         public let challengeValue: String
 
@@ -58,6 +62,7 @@ public final class FakeAMIServer: Sendable {
             queueStatusAll = try Capture.load("ami/queue-status-all-queues.txt").exchange("QueueStatus")!
             queueSummary = try Capture.load("ami/queue-summary.txt").exchange("QueueSummary")!
             originate = try Capture.load("ami/originate-async-success.txt").exchange("Originate")!
+            queueStatusOne = try Capture.load("ami/queue-status-one-queue.txt").exchange("QueueStatus")!
             let text = String(decoding: challenge.reply, as: UTF8.self)
             challengeValue = text.split(separator: "\r\n").first { $0.hasPrefix("Challenge: ") }.map { String($0.dropFirst(11)) } ?? ""
         }
@@ -163,6 +168,12 @@ public final class FakeAMIServer: Sendable {
                     return (Array(reply.prefix(end)), true)
                 }
                 return (reply, false)
+            case "filter":
+                // Not in any capture; Asterisk's action_filter answers Success or an Error.
+                let text = behaviour.acceptFilters
+                    ? "Response: Success\r\nActionID: \(id)\r\nMessage: Filter Added Successfully\r\n\r\n"
+                    : "Response: Error\r\nActionID: \(id)\r\nMessage: Permission denied\r\n\r\n"
+                return (Array(text.utf8), false)
             case "queuesummary":
                 return (script.queueSummary.reply(actionID: id), false)
             default:
