@@ -34,6 +34,8 @@ final class AMIChannelHandler: ChannelDuplexHandler {
     private let hooks: AMIConnectionHooks
     private var logger: Logger
     private var closeReason: String?
+    /// Set after a framing error: the byte stream cannot be trusted any more.
+    private var failed = false
 
     init(prefix: String, limits: AMIFramer.Limits, bannerPromise: EventLoopPromise<String>, hooks: AMIConnectionHooks, logger: Logger) {
         self.framer = AMIFramer(limits: limits)
@@ -44,6 +46,7 @@ final class AMIChannelHandler: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !failed else { return }
         var incoming = unwrapInboundIn(data)
         if cumulation == nil || cumulation!.readableBytes == 0 {
             cumulation = incoming
@@ -57,7 +60,10 @@ final class AMIChannelHandler: ChannelDuplexHandler {
         } catch {
             logger.warning("AMI protocol error; closing the connection", metadata: ["error": "\(error.message)"])
             closeReason = error.message
+            failed = true
+            cumulation = nil
             context.close(promise: nil)
+            return
         }
         if cumulation!.readableBytes == 0 {
             cumulation = nil

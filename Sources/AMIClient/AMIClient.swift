@@ -102,9 +102,19 @@ public final class AMIClient: Sendable {
     public var connection: AMIConnection? { current.withLock { $0 } }
 
     /// Sends an action on the current connection.
+    ///
+    /// `timeout` defaults to the configured action timeout; for an Originate, to its own
+    /// `Timeout` (30 s when it has none, as in Asterisk) plus the action timeout, since it
+    /// completes only when the call is answered or fails.
     public func send(_ action: AMIAction, timeout: Duration? = nil) async throws(AMIError) -> AMIResponse {
         guard let connection else { throw AMIError(.notConnected, "\(configuration.name): not connected to AMI (reconnecting)") }
-        return try await connection.send(action, timeout: timeout ?? configuration.actionTimeout)
+        return try await connection.send(action, timeout: timeout ?? defaultTimeout(for: action))
+    }
+
+    func defaultTimeout(for action: AMIAction) -> Duration {
+        guard action.completion == .originate else { return configuration.actionTimeout }
+        let ringing = action.headers.first { $0.0 == "Timeout" }.flatMap { Int($0.1) }.map { Duration.milliseconds($0) } ?? .seconds(30)
+        return ringing + configuration.actionTimeout
     }
 
     /// Connects, and reconnects after every loss, until ``shutdown()`` or cancellation.

@@ -227,6 +227,15 @@ import Testing
         await server.stop()
     }
 
+    @Test func originateWaitsAsLongAsItMayRing() {
+        let client = AMIClient(configuration: .init(name: "x", host: "127.0.0.1", username: "u", secret: "s"),
+                               logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let call = AMIAction.originate(channel: "Local/a@b/n", destination: .application("Wait", data: "1"), timeout: .seconds(45))
+        #expect(client.defaultTimeout(for: call) == .seconds(55))
+        #expect(client.defaultTimeout(for: .originate(channel: "Local/a@b/n", destination: .application("Wait", data: "1"))) == .seconds(40))
+        #expect(client.defaultTimeout(for: .ping()) == .seconds(10))
+    }
+
     @Test func backoffIsCappedAndJittered() {
         let initial = Duration.milliseconds(500)
         let maximum = Duration.seconds(30)
@@ -234,5 +243,39 @@ import Testing
         #expect(AMIClient.backoff(failures: 3, initial: initial, maximum: maximum, jitter: 1) == .seconds(4))
         #expect(AMIClient.backoff(failures: 3, initial: initial, maximum: maximum, jitter: 0) == .seconds(2))
         #expect(AMIClient.backoff(failures: 60, initial: initial, maximum: maximum, jitter: 1) == .seconds(30))
+    }
+}
+
+/// A peer that sends garbage: the connection closes with a precise error and fails what waits.
+@Suite struct BadPeerTests {
+    @Test func malformedBytesCloseTheConnectionAndFailWaitingActions() async throws {
+        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(GarbageAfterBanner())
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        defer { server.close(promise: nil) }
+        let connection = try await AMIConnection.connect(host: "127.0.0.1", port: server.localAddress!.port!, on: MultiThreadedEventLoopGroup.singleton.next())
+        #expect(connection.banner == "Asterisk Call Manager/11.0.0")
+        let error = await #expect(throws: AMIError.self) { try await connection.send(.ping()) }
+        #expect(error?.code == .connectionClosed)
+        #expect(error?.message.contains("not a 'Name: value' header") == true)
+        try await connection.closeFuture.get()
+    }
+}
+
+/// Sends the banner, then answers any request with a line that is not a header.
+private final class GarbageAfterBanner: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    func channelActive(context: ChannelHandlerContext) {
+        context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: "Asterisk Call Manager/11.0.0\r\n")), promise: nil)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: "Response: Success\r\nthis is not a header\r\n\r\n")), promise: nil)
     }
 }
