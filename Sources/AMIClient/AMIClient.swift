@@ -138,7 +138,7 @@ public final class AMIClient: Sendable {
 
     /// Logs off the current connection (Logoff, then close) and makes ``run()`` return.
     public func shutdown() async {
-        stopping.store(true, ordering: .relaxed)
+        stopping.store(true, ordering: .sequentiallyConsistent)
         if let connection = current.withLock({ $0 }) { await connection.logoff() }
     }
 
@@ -194,6 +194,11 @@ public final class AMIClient: Sendable {
         }
         current.withLock { $0 = connection }
         defer { current.withLock { $0 = nil } }
+        // shutdown() may have run while this connection logged in, before it was current.
+        if stopping.load(ordering: .sequentiallyConsistent) {
+            await connection.logoff()
+            return false
+        }
         do {
             try await resync(connection, full: true, countDrift: false)
         } catch {

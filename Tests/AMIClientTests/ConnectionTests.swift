@@ -227,6 +227,22 @@ import Testing
         await server.stop()
     }
 
+    @Test(.timeLimit(.minutes(1)))
+    func shutdownWhileLoggingInStillLogsOffAndEnds() async throws {
+        let server = try await FakeAMIServer()
+        server.behaviour.withLock { $0.holdLoginReplies = true }
+        let client = AMIClient(configuration: configuration(server), logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await client.run() }
+            try await eventually("Login sent") { server.actions.withLock { $0.contains("Login") } }
+            await client.shutdown()  // no connection is current yet: nothing to log off here
+            server.releaseHeldReplies()
+            try await group.waitForAll()  // run() ends
+        }
+        #expect(server.actions.withLock { $0 } == ["Login", "Logoff"])
+        await server.stop()
+    }
+
     @Test func originateWaitsAsLongAsItMayRing() {
         let client = AMIClient(configuration: .init(name: "x", host: "127.0.0.1", username: "u", secret: "s"),
                                logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))

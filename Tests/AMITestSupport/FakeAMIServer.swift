@@ -26,6 +26,8 @@ public final class FakeAMIServer: Sendable {
         public var closeAfterOriginateQueued = false
         /// Accept Filter actions (no capture has one: the reply is PROTOCOL.md B3's shape).
         public var acceptFilters = true
+        /// Hold successful Login replies until ``FakeAMIServer/releaseHeldReplies()``.
+        public var holdLoginReplies = false
     }
 
     /// The captured replies the server speaks.
@@ -80,6 +82,14 @@ public final class FakeAMIServer: Sendable {
     public let connections = Atomic<Int>(0)
     private let listener: any Channel
     private let clients = Mutex<[ObjectIdentifier: any Channel]>([:])
+    private let held = Mutex<[(any Channel, [UInt8])]>([])
+
+    /// Sends the Login replies held back by ``Behaviour/holdLoginReplies``.
+    public func releaseHeldReplies() {
+        for (channel, bytes) in held.withLock({ held in defer { held.removeAll() }; return held }) {
+            channel.writeAndFlush(ByteBuffer(bytes: bytes), promise: nil)
+        }
+    }
 
     /// Starts listening on 127.0.0.1 and an ephemeral port.
     public init() async throws {
@@ -131,7 +141,16 @@ public final class FakeAMIServer: Sendable {
     }
 
     /// The replies to one client message, and whether to close afterwards.
-    func answer(_ message: AMIMessage) -> (bytes: [UInt8], close: Bool) {
+    func answer(_ message: AMIMessage, on channel: any Channel) -> (bytes: [UInt8], close: Bool) {
+        let (bytes, close) = reply(to: message)
+        if (message["Action"] ?? "").lowercased() == "login", !close, behaviour.withLock({ $0.holdLoginReplies }) {
+            held.withLock { $0.append((channel, bytes)) }
+            return ([], false)
+        }
+        return (bytes, close)
+    }
+
+    private func reply(to message: AMIMessage) -> (bytes: [UInt8], close: Bool) {
         let name = message["Action"] ?? ""
         let id = message["ActionID"] ?? ""
         actions.withLock { $0.append(name) }
@@ -228,7 +247,7 @@ private final class FakeAMIHandler: ChannelInboundHandler {
         var bytes = unwrapInboundIn(data)
         pending.writeBuffer(&bytes)
         while let message = try? framer.next(from: &pending) {
-            let (reply, close) = server.answer(message)
+            let (reply, close) = server.answer(message, on: context.channel)
             if !reply.isEmpty { context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: reply)), promise: nil) }
             if close {
                 context.close(promise: nil)
