@@ -173,6 +173,7 @@ public final class AMIClient: Sendable {
             },
             batchEnded: {
                 tracker.value.flush()
+                events.wake()
                 if counted.value > 0 {
                     metrics.events.increment(by: Int64(counted.value))
                     counted.value = 0

@@ -39,7 +39,7 @@ public final class AMIConnection: Sendable {
     ) async throws(AMIError) -> AMIConnection {
         let stream = events ?? AMIEventStream()
         return try await connect(host: host, port: port, on: eventLoop, prefix: prefix, limits: limits, timeout: timeout,
-                                 hooks: AMIConnectionHooks(event: { message, _ in stream.yield(message) }, closed: { _ in }),
+                                 hooks: AMIConnectionHooks(event: { message, _ in stream.yield(message) }, batchEnded: { stream.wake() }, closed: { _ in }),
                                  events: stream, logger: logger)
     }
 

@@ -47,28 +47,37 @@ public final class AMIEventStream: AsyncSequence, Sendable {
         case noReader
     }
 
-    /// Adds an event.
+    /// Adds an event. A waiting consumer is woken by ``wake()`` (the connection calls it once
+    /// per read), not per event: waking a task per event costs a thread switch each and made
+    /// the daemon's path five times slower than the parser.
     @discardableResult
     public func yield(_ message: AMIMessage) -> YieldResult {
-        let (waiter, result) = state.withLock { state -> (CheckedContinuation<AMIMessage?, Never>?, YieldResult) in
-            if state.finished || !state.reading { return (nil, .noReader) }
-            if let waiter = state.waiter {
-                state.waiter = nil
-                return (waiter, .kept)
-            }
+        state.withLock { state -> YieldResult in
+            if state.finished || !state.reading { return .noReader }
             if state.count >= capacity && !message.changesState {
                 state.dropped += 1
-                return (nil, .dropped)
+                return .dropped
             }
             state.items.append(message)
-            return (nil, .kept)
+            return .kept
         }
-        waiter?.resume(returning: message)
-        return result
+    }
+
+    /// Hands buffered events to a waiting consumer.
+    public func wake() {
+        let handed = state.withLock { state -> (CheckedContinuation<AMIMessage?, Never>, AMIMessage)? in
+            guard let waiter = state.waiter, state.count > 0 else { return nil }
+            state.waiter = nil
+            let item = state.items[state.head]
+            state.head += 1
+            return (waiter, item)
+        }
+        if let (waiter, item) = handed { waiter.resume(returning: item) }
     }
 
     /// Ends the sequence after the buffered events.
     public func finish() {
+        wake()
         let waiter = state.withLock { state -> CheckedContinuation<AMIMessage?, Never>? in
             state.finished = true
             defer { state.waiter = nil }
@@ -77,8 +86,24 @@ public final class AMIEventStream: AsyncSequence, Sendable {
         waiter?.resume(returning: nil)
     }
 
+    /// The next buffered event, or nil when none is buffered.
+    private func takeBuffered() -> AMIMessage? {
+        state.withLock { state -> AMIMessage? in
+            guard state.count > 0 else { return nil }
+            let item = state.items[state.head]
+            state.head += 1
+            if state.head > 1024 && state.head * 2 > state.items.count {
+                state.items.removeFirst(state.head)
+                state.head = 0
+            }
+            return item
+        }
+    }
+
     func next() async -> AMIMessage? {
-        await withTaskCancellationHandler {
+        // Most calls find an event buffered: no continuation, no suspension.
+        if let item = takeBuffered() { return item }
+        return await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<AMIMessage?, Never>) in
                 let immediate: AMIMessage?? = state.withLock { state in
                     if state.count > 0 {

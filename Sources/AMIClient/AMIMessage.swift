@@ -121,7 +121,10 @@ public struct AMIMessage: Sendable, CustomStringConvertible {
     }
 
     /// The ActionID, if the message carries one.
-    public var actionID: String? { self["ActionID"] }
+    public var actionID: String? {
+        guard let index = index(of: "ActionID" as StaticString) else { return nil }
+        return value(at: index)
+    }
 
     public var description: String {
         fields.indices.map { "\(name(at: $0)): \(value(at: $0))" }.joined(separator: "\n")

@@ -1,8 +1,8 @@
 // ami-bench-server: a fast fake AMI server for the AMI benchmark.
 //
 // Accepts one client at a time: sends the banner, answers a plain Login (checking the
-// secret), then writes a recorded event stream N times and `Event: BenchDone`, as fast as the
-// socket takes it. Plain blocking sockets: the server must cost less than the client.
+// secret) and a QueueStatus if one follows, then writes a recorded event stream N times and
+// `Event: BenchDone`, as fast as the socket takes it. Plain blocking sockets: the server must cost less than the client.
 //
 //   ami-bench-server --port 5039 --repeat 2000 [--capture PATH] [--username U] [--secret S] [--once]
 import AMIBenchSupport
@@ -97,6 +97,16 @@ repeat {
         continue
     }
     _ = sendAll(client, Array("Response: Success\r\nActionID: \(id)\r\nMessage: Authentication accepted\r\n\r\n".utf8))
+    // A client that resyncs (the AMIClient library) asks for QueueStatus right after login:
+    // answer with an empty list, shaped as Asterisk answers it for a queue that does not exist
+    // (queue-status-one-queue.txt). A client that asks nothing gets the stream after 300 ms.
+    var waiting = pollfd(fd: client, events: Int16(POLLIN), revents: 0)
+    if poll(&waiting, 1, 300) == 1, let request = readMessage(client), header("Action", in: request)?.lowercased() == "queuestatus" {
+        let qid = header("ActionID", in: request) ?? ""
+        let reply = "Response: Success\r\nActionID: \(qid)\r\nEventList: start\r\nMessage: Queue status will follow\r\n\r\n"
+            + "Event: QueueStatusComplete\r\nActionID: \(qid)\r\nEventList: Complete\r\nListItems: 0\r\n\r\n"
+        _ = sendAll(client, Array(reply.utf8))
+    }
     var sent = 0
     var ok = true
     while sent < repeatCount && ok {
