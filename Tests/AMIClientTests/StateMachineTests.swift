@@ -210,3 +210,53 @@ import Testing
         #expect(names == ["VarSet", "DeviceStateChange", "QueueMemberStatus"])
     }
 }
+
+@Suite struct TypedEventTests {
+    /// Every event of the full three-call stream gets a typed view, and the views read the
+    /// values the raw headers hold.
+    @Test func typedViewsOfTheCapturedStream() throws {
+        var counts: [String: Int] = [:]
+        for message in try capturedEvents("three-calls-queue-event-stream-full.txt") {
+            switch message.typed {
+            case .queueMember(let event):
+                counts["member", default: 0] += 1
+                #expect(event.queue == message["Queue"])
+                #expect(event.member.interface == message["Interface"])
+                #expect(event.member.status.rawValue == message.int("Status"))
+            case .queueCaller(let caller):
+                counts["caller", default: 0] += 1
+                #expect(caller.uniqueid == message["Uniqueid"])
+                if caller.kind == .abandon { #expect(caller.holdTime != nil) }
+            case .agent(let agent):
+                counts["agent", default: 0] += 1
+                #expect(agent.interface == message["Interface"])
+                if agent.name == "AgentComplete" { #expect(agent.reason == "agent" || agent.reason == "caller") }
+            case .deviceState(let device, let state):
+                counts["device", default: 0] += 1
+                #expect(device == message["Device"] && state == message["State"])
+            case .channel(let channel):
+                counts["channel", default: 0] += 1
+                #expect(channel.uniqueid == message["Uniqueid"])
+            case .originateResponse(let response):
+                counts["originate", default: 0] += 1
+                #expect(response.success == (response.reason == 4))
+            case .fullyBooted, .shutdown:
+                counts["system", default: 0] += 1
+            case .other:
+                counts["other", default: 0] += 1
+            }
+        }
+        #expect(counts["member"] == 10)
+        #expect(counts["caller"] == 7)  // 3 joins, 3 leaves, 1 abandon
+        #expect(counts["originate"] == 3)
+        #expect((counts["agent"] ?? 0) >= 6)
+        #expect((counts["other"] ?? 0) > 0)
+    }
+
+    @Test func shutdownDuringRestart() throws {
+        let events = try capturedEvents("restart-core-restart-now.txt")
+        let restarting = events.compactMap { if case .shutdown(let restarting) = $0.typed { restarting } else { nil } }
+        #expect(restarting == [true])
+        #expect(events.contains { if case .fullyBooted = $0.typed { true } else { false } })
+    }
+}
