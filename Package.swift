@@ -12,6 +12,7 @@ let package = Package(
     products: [
         .executable(name: "helpline", targets: ["helpline"]),
         .library(name: "AGIServer", targets: ["AGIServer"]),
+        .library(name: "AMIClient", targets: ["AMIClient"]),
         .library(name: "Helpline", targets: ["Helpline"]),
         .library(name: "Store", targets: ["Store"]),
         .library(name: "Routing", targets: ["Routing"]),
@@ -24,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
     ],
     targets: [
         .target(
@@ -36,7 +38,17 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .target(name: "AMIClient", swiftSettings: strict),
+        .target(
+            name: "AMIClient",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
         // Reading YAML files with every problem at its line and column (configuration, directory, menus).
         .target(name: "YAMLSupport", dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: strict),
         .target(
@@ -99,7 +111,26 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "AMIClientTests", dependencies: ["AMIClient"], swiftSettings: strict),
+        .target(
+            name: "AMITestSupport",
+            dependencies: [
+                "AMIClient", "AGITestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Tests/AMITestSupport",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "AMIClientTests",
+            dependencies: [
+                "AMIClient", "AMITestSupport", "AGITestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(name: "RoutingTests", dependencies: ["Routing", "Store", "YAMLSupport", "AGITestSupport"], swiftSettings: strict),
         .testTarget(
             name: "StoreTests",
@@ -113,7 +144,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "AGIServer", "Helpline", "Store", "Routing", "IVR", "AGITestSupport",
+                "AGIServer", "Helpline", "Store", "Routing", "IVR", "AGITestSupport", "AMIClient", "AMITestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

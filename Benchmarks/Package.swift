@@ -1,7 +1,7 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-// Benchmarks for the FastAGI server, kept out of the root package so that building or testing
+// Benchmarks for the FastAGI server and the AMI client, kept out of the root package so that building or testing
 // the product never builds them. Build with `swift build -c release` in this folder.
 let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
@@ -54,6 +54,31 @@ let package = Package(
                 "BenchSupport",
                 .product(name: "Routing", package: "helpline"),
                 .product(name: "Store", package: "helpline"),
+            ],
+            swiftSettings: strict
+        ),
+        // Reads a recorded AMI stream (a capture) and replays it N times to one client, fast.
+        .target(name: "AMIBenchSupport", dependencies: ["BenchSupport"], swiftSettings: strict),
+        .executableTarget(name: "ami-bench-server", dependencies: ["BenchSupport", "AMIBenchSupport"], swiftSettings: strict),
+        // Logs in to an AMI server and runs every event through AMIFramer and the LiveState reducer.
+        .executableTarget(
+            name: "ami-bench-client",
+            dependencies: [
+                "BenchSupport",
+                .product(name: "AMIClient", package: "helpline"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // Parser and reducer throughput in one process, on one core, from a recorded stream.
+        .executableTarget(
+            name: "ami-parse-bench",
+            dependencies: [
+                "BenchSupport", "AMIBenchSupport",
+                .product(name: "AMIClient", package: "helpline"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),

@@ -1,4 +1,6 @@
 public import AGIServer
+public import AMIClient
+import Foundation
 public import Logging
 import Yams
 
@@ -16,6 +18,14 @@ import Yams
 ///   path: /var/lib/helpline/helpline.sqlite
 /// log:
 ///   level: info
+/// ami:
+///   endpoints:
+///     - name: pbx1
+///       host: 10.20.0.11
+///       username: helpline
+///       secret_env: HELPLINE_AMI_SECRET
+/// control:
+///   socket: /run/helpline/control.sock
 /// ```
 public struct HelplineConfiguration: Sendable {
     /// The FastAGI server. Defaults to ``AGIServer/Configuration``'s defaults (127.0.0.1:4573, loopback peers only).
@@ -24,6 +34,10 @@ public struct HelplineConfiguration: Sendable {
     public var databasePath = "helpline.sqlite"
     /// The lowest log level written. Defaults to `info`.
     public var logLevel: Logger.Level = .info
+    /// The AMI endpoints (one connection each). Defaults to none.
+    public var amiEndpoints: [AMIClient.Configuration] = []
+    /// The Unix-domain socket `helpline queues` talks to. Defaults to `helpline.sock` in the working directory.
+    public var controlSocketPath = "helpline.sock"
     /// The folder of call-flow files. Defaults to `menus` in the working directory (the shipped flows).
     public var menusFolder = "menus"
     /// Asterisk's sounds folder, to check every prompt has a recording at start; nil: not checked.
@@ -37,9 +51,12 @@ public struct HelplineConfiguration: Sendable {
     /// All defaults.
     public init() {}
 
-    /// Reads a configuration from YAML text; `file` names it in error messages.
-    public init(yaml: String, file: String) throws(ConfigurationError) {
+    /// Reads a configuration from YAML text; `file` names it in error messages. `environment`
+    /// supplies the variables `secret_env` names (the process environment by default); with
+    /// `resolveSecrets: false` they are not read (for tools that only need other settings).
+    public init(yaml: String, file: String, environment: [String: String]? = nil, resolveSecrets: Bool = true) throws(ConfigurationError) {
         self.init()
+        let environment = environment ?? ProcessInfo.processInfo.environment
         let root: Node?
         do {
             root = try Yams.compose(yaml: yaml)
@@ -97,6 +114,28 @@ public struct HelplineConfiguration: Sendable {
                     default: throw reader.unknownKey(value, path: "log." + key, known: ["level"])
                     }
                 }
+            case "ami":
+                try reader.mapping(value, path: "ami") { key, value throws(ConfigurationError) in
+                    switch key {
+                    case "endpoints":
+                        for (index, item) in try reader.sequence(value, path: "ami.endpoints").enumerated() {
+                            let endpoint = try reader.amiEndpoint(item, path: "ami.endpoints[\(index)]", environment: environment, resolveSecrets: resolveSecrets)
+                            if amiEndpoints.contains(where: { $0.name == endpoint.name }) {
+                                throw reader.error(item, "ami.endpoints[\(index)].name: '\(endpoint.name)' is used by an earlier endpoint")
+                            }
+                            amiEndpoints.append(endpoint)
+                        }
+                    default:
+                        throw reader.unknownKey(value, path: "ami." + key, known: ["endpoints"])
+                    }
+                }
+            case "control":
+                try reader.mapping(value, path: "control") { key, value throws(ConfigurationError) in
+                    switch key {
+                    case "socket": controlSocketPath = try reader.nonEmptyString(value, path: "control.socket")
+                    default: throw reader.unknownKey(value, path: "control." + key, known: ["socket"])
+                    }
+                }
             case "menus":
                 try reader.mapping(value, path: "menus") { key, value throws(ConfigurationError) in
                     switch key {
@@ -114,8 +153,83 @@ public struct HelplineConfiguration: Sendable {
                     }
                 }
             default:
-                throw reader.unknownKey(value, path: key, known: ["agi", "database", "log", "menus", "routing"])
+                throw reader.unknownKey(value, path: key, known: ["agi", "database", "log", "ami", "control", "menus", "routing"])
             }
+        }
+    }
+}
+
+extension ConfigurationReader {
+    static let amiKeys = [
+        "name", "host", "port", "username", "secret", "secret_env", "md5_login", "events", "filters", "keepalive_interval",
+        "keepalive_timeout", "action_timeout", "reconnect_max_delay", "reconciliation_interval",
+    ]
+
+    /// One `ami.endpoints` entry. The secret comes from `secret` or from the environment variable
+    /// `secret_env` names; it is never part of an error message.
+    func amiEndpoint(_ node: Node, path: String, environment: [String: String], resolveSecrets: Bool) throws(ConfigurationError) -> AMIClient.Configuration {
+        var fields: [String: Node] = [:]
+        try mapping(node, path: path) { key, value throws(ConfigurationError) in
+            guard Self.amiKeys.contains(key) else { throw unknownKey(value, path: path + "." + key, known: Self.amiKeys) }
+            fields[key] = value
+        }
+        func required(_ key: String) throws(ConfigurationError) -> String {
+            guard let value = fields[key] else { throw error(node, "\(path) needs '\(key)'") }
+            let text = try string(value, path: path + "." + key)
+            if text.isEmpty { throw error(value, "\(path).\(key) must not be empty") }
+            return text
+        }
+        let secret: String
+        switch (fields["secret"], fields["secret_env"]) {
+        case (let value?, nil):
+            secret = try string(value, path: path + ".secret")
+        case (nil, let value?):
+            let name = try string(value, path: path + ".secret_env")
+            if !resolveSecrets {
+                secret = ""
+                break
+            }
+            guard let found = environment[name], !found.isEmpty else {
+                throw error(value, "\(path).secret_env: the environment variable \(name) is not set or empty")
+            }
+            secret = found
+        case (.some, .some):
+            throw error(node, "\(path): give either 'secret' or 'secret_env', not both")
+        case (nil, nil):
+            throw error(node, "\(path) needs 'secret' or 'secret_env' (the name of an environment variable holding it)")
+        }
+        var configuration = AMIClient.Configuration(name: try required("name"), host: try required("host"), username: try required("username"), secret: secret)
+        if let value = fields["port"] { configuration.port = try integer(value, path: path + ".port", in: 1...65_535) }
+        if let value = fields["md5_login"] { configuration.md5Login = try boolean(value, path: path + ".md5_login") }
+        if let value = fields["events"] { configuration.events = try string(value, path: path + ".events") }
+        if let value = fields["filters"] {
+            configuration.filters = try sequence(value, path: path + ".filters").map { item throws(ConfigurationError) in
+                try string(item, path: path + ".filters")
+            }
+        }
+        if let value = fields["keepalive_interval"] { configuration.keepaliveInterval = try positiveDuration(value, path: path + ".keepalive_interval") }
+        if let value = fields["keepalive_timeout"] { configuration.keepaliveTimeout = try positiveDuration(value, path: path + ".keepalive_timeout") }
+        if let value = fields["action_timeout"] { configuration.actionTimeout = try positiveDuration(value, path: path + ".action_timeout") }
+        if let value = fields["reconnect_max_delay"] { configuration.reconnectMaximumDelay = try positiveDuration(value, path: path + ".reconnect_max_delay") }
+        if let value = fields["reconciliation_interval"] {
+            let interval = try duration(value, path: path + ".reconciliation_interval")
+            configuration.reconciliationInterval = interval == .zero ? nil : interval
+        }
+        return configuration
+    }
+
+    func positiveDuration(_ node: Node, path: String) throws(ConfigurationError) -> Duration {
+        let value = try duration(node, path: path)
+        if value <= .zero { throw error(node, "\(path) must be more than zero") }
+        return value
+    }
+
+    func boolean(_ node: Node, path: String) throws(ConfigurationError) -> Bool {
+        let text = try string(node, path: path)
+        switch text.lowercased() {
+        case "true", "yes", "on": return true
+        case "false", "no", "off": return false
+        default: throw error(node, "\(path) must be true or false, not '\(text)'")
         }
     }
 }

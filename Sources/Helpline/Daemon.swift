@@ -1,8 +1,9 @@
 public import AGIServer
-import Foundation
+public import AMIClient
+public import Foundation
 import IVR
 public import Logging
-import Routing
+public import Routing
 public import ServiceLifecycle
 public import Store
 import UnixSignals
@@ -22,6 +23,10 @@ public struct HelplineDaemon: Sendable {
     public let configuration: HelplineConfiguration
     /// The FastAGI server.
     public let agiServer: AGIServer
+    /// The live queue and seat state of every AMI endpoint.
+    public let board: LiveStateBoard
+    /// One client per configured AMI endpoint.
+    public let amiClients: [AMIClient]
     let database: HelplineDatabase
     /// Tickets, calls and routing decisions.
     public let store: TicketStore
@@ -45,6 +50,9 @@ public struct HelplineDaemon: Sendable {
         self.database = database
         let store = TicketStore(database: database)
         self.store = store
+        let board = LiveStateBoard()
+        self.board = board
+        self.amiClients = configuration.amiEndpoints.map { AMIClient(configuration: $0, board: board, logger: logger) }
         let flows = CallFlows(menusFolder: configuration.menusFolder, soundsFolder: configuration.soundsFolder, directoryPath: configuration.directoryPath)
         let report = flows.reload()
         guard report.problems.isEmpty else { throw CallFlowProblems(problems: report.problems) }
@@ -52,16 +60,54 @@ public struct HelplineDaemon: Sendable {
         logger.info("Call flows loaded", metadata: ["menus": "\(report.menus.joined(separator: ", "))", "directory": "\(flows.directory == nil ? "none" : configuration.directoryPath)"])
         self.flows = flows
         var routes = Self.routes()
-        let defaultPBX = configuration.defaultPBX ?? "pbx1"
-        let liveLoad = Self.liveLoad
-        routes.dynamic = { path in flows.handler(for: path, store: store, liveLoad: liveLoad, defaultPBX: defaultPBX, logger: logger) }
+        let defaultPBX = configuration.defaultPBX ?? configuration.amiEndpoints.first?.name ?? "pbx1"
+        routes.dynamic = { path in
+            flows.handler(for: path, store: store, liveLoad: { pbx in Self.liveLoad(board.snapshot(), pbx: pbx, now: Date()) }, defaultPBX: defaultPBX, logger: logger)
+        }
         self.routes = routes
         self.agiServer = AGIServer(configuration: configuration.agi, routes: routes, logger: logger)
     }
 
-    /// The live figures routing sees for a PBX. Without an AMI connection to it there are none,
-    /// and routing treats the state as stale: the queue, with no callback promise.
-    static let liveLoad: @Sendable (String) -> LiveLoad = { _ in LiveLoad(queues: [:], asOf: .distantPast, staleSince: nil) }
+    /// The control socket's commands: `queues` answers a ``QueuesReport`` as JSON; `menus reload`
+    /// reloads the call flows and the routing directory and answers what happened.
+    public static func controlCommands(board: LiveStateBoard, flows: CallFlows) -> [String: ControlServer.Command] {
+        [
+            "queues": { _ in
+                let report = QueuesReport(snapshot: board.snapshot(), now: Date().timeIntervalSince1970)
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys]
+                guard let data = try? encoder.encode(report) else { return ControlServer.errorReply("cannot encode the report") }
+                return String(decoding: data, as: UTF8.self)
+            },
+            "menus-reload": { _ in
+                let report = flows.reload()
+                let reply = MenusReloadReply(reloaded: report.problems.isEmpty, menus: report.menus, problems: report.problems.map(\.description), notes: report.notes)
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys]
+                guard let data = try? encoder.encode(reply) else { return ControlServer.errorReply("cannot encode the report") }
+                return String(decoding: data, as: UTF8.self)
+            },
+        ]
+    }
+
+    /// The live figures routing sees for `pbx` in a snapshot of the AMI live state. A PBX the
+    /// daemon has no AMI connection to has no figures, and its state counts as stale (routing
+    /// then queues without promising a callback).
+    public static func liveLoad(_ snapshot: LiveSnapshot, pbx: String, now: Date) -> LiveLoad {
+        guard let state = snapshot.pbxs[pbx] else {
+            return LiveLoad(queues: [:], asOf: .distantPast, staleSince: nil)
+        }
+        var queues: [QueueRef: QueueLoad] = [:]
+        let seconds = now.timeIntervalSince1970
+        for (name, queue) in state.queues {
+            let figures = queue.figures(now: seconds)
+            queues[QueueRef(pbx: pbx, queue: name)] = QueueLoad(
+                loggedIn: figures.loggedIn, available: figures.available, paused: figures.paused,
+                callersWaiting: figures.callersWaiting, longestWaitSeconds: figures.longestWait,
+                averageTalkSeconds: Double(queue.talkTime), maximumCallers: queue.maximum)
+        }
+        return LiveLoad(queues: queues, asOf: now, staleSince: state.staleSince.map { Date(timeIntervalSince1970: $0) })
+    }
 
     /// The FastAGI scripts the daemon serves.
     ///
@@ -90,7 +136,10 @@ public struct HelplineDaemon: Sendable {
         }
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: AGIService(server: agiServer)), .init(service: ReloadOnSIGHUP(flows: flows, logger: logger))],
+                services: [.init(service: AGIService(server: agiServer))]
+                    + amiClients.map { .init(service: AMIService(client: $0)) }
+                    + [.init(service: ControlServer(path: configuration.controlSocketPath, commands: Self.controlCommands(board: board, flows: flows), logger: logger))]
+                    + [.init(service: ReloadOnSIGHUP(flows: flows, logger: logger))],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()
@@ -113,6 +162,32 @@ public struct AGIService: Service {
             try await server.run()
         } onGracefulShutdown: {
             server.beginGracefulShutdown()
+        }
+    }
+}
+
+/// An AMI endpoint's client as a lifecycle service: it stays connected until graceful shutdown,
+/// then sends Logoff and ends.
+public struct AMIService: Service {
+    /// The client it runs.
+    public let client: AMIClient
+
+    /// Wraps a client.
+    public init(client: AMIClient) {
+        self.client = client
+    }
+
+    /// Runs the client until graceful shutdown (Logoff) or cancellation.
+    public func run() async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await client.run() }
+            group.addTask {
+                // Returns when graceful shutdown starts; throws when cancelled instead.
+                try? await gracefulShutdown()
+                await client.shutdown()
+            }
+            try await group.next()
+            group.cancelAll()
         }
     }
 }
@@ -143,4 +218,12 @@ struct ReloadOnSIGHUP: Service {
             }
         }
     }
+}
+
+/// The control socket's answer to `menus-reload`.
+struct MenusReloadReply: Codable {
+    var reloaded: Bool
+    var menus: [String]
+    var problems: [String]
+    var notes: [String]
 }

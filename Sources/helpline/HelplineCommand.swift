@@ -10,7 +10,7 @@ struct HelplineCommand: AsyncParsableCommand {
         commandName: "helpline",
         abstract: "The software side of a public grievance helpline on Asterisk.",
         version: HelplineDaemon.version,
-        subcommands: [Serve.self, Config.self, Db.self, Tickets.self, RoutingCommand.self, Menus.self])
+        subcommands: [Serve.self, Config.self, Queues.self, Db.self, Tickets.self, RoutingCommand.self, Menus.self])
 }
 
 /// `helpline config`: configuration tools for administrators.
@@ -38,14 +38,19 @@ struct Config: AsyncParsableCommand {
                   agi.max_sessions \(agi.maximumSessions)
                   database.path    \(configuration.databasePath)
                   log.level        \(configuration.logLevel)
+                  control.socket   \(configuration.controlSocketPath)
                 """)
+            for endpoint in configuration.amiEndpoints {
+                // The secret is never printed.
+                print("  ami.endpoint     \(endpoint.name) \(endpoint.username)@\(endpoint.host):\(endpoint.port) (\(endpoint.md5Login ? "MD5 login" : "plain login"), events \(endpoint.events))")
+            }
         }
     }
 }
 
 /// Reads and validates a configuration file; exits 64 (unreadable) or 78 (invalid) with a
 /// precise message on standard error.
-func loadConfiguration(_ path: String) throws -> HelplineConfiguration {
+func loadConfiguration(_ path: String, resolveSecrets: Bool = true) throws -> HelplineConfiguration {
     let text: String
     do {
         text = try String(contentsOfFile: path, encoding: .utf8)
@@ -53,7 +58,7 @@ func loadConfiguration(_ path: String) throws -> HelplineConfiguration {
         throw ValidationError("cannot read the configuration file '\(path)': \(error.localizedDescription)")
     }
     do {
-        return try HelplineConfiguration(yaml: text, file: path)
+        return try HelplineConfiguration(yaml: text, file: path, resolveSecrets: resolveSecrets)
     } catch {
         FileHandle.standardError.write(Data("error: \(error)\n".utf8))
         throw ExitCode(78)  // EX_CONFIG
@@ -123,5 +128,46 @@ struct Serve: AsyncParsableCommand {
             throw ExitCode(73)  // EX_CANTCREAT
         }
         try await daemon.run()
+    }
+}
+
+/// `helpline queues`: the live queue and seat state of a running daemon.
+struct Queues: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show the live state of every queue and seat, from the running daemon.",
+        discussion: """
+            Asks the daemon over its control socket (control.socket in the configuration, default \
+            helpline.sock in the daemon's working directory). A PBX whose AMI link is down is shown as \
+            STALE with the time it went down; its figures are the last known ones.
+            """)
+
+    @Option(name: .long, help: ArgumentHelp("The daemon's control socket (default: control.socket from --config, else helpline.sock).", valueName: "path"))
+    var socket: String?
+
+    @Option(name: .long, help: ArgumentHelp("The daemon's YAML configuration, to find its control socket.", valueName: "file"))
+    var config: String?
+
+    @Flag(name: .long, help: "Print the daemon's JSON instead of the table.")
+    var json = false
+
+    func run() async throws {
+        var path = socket ?? "helpline.sock"
+        if socket == nil, let config { path = try loadConfiguration(config, resolveSecrets: false).controlSocketPath }
+        let reply: String
+        do {
+            reply = try await ControlServer.request("queues", socketPath: path)
+        } catch {
+            FileHandle.standardError.write(Data("error: cannot reach the helpline daemon at \(path): \(error). Is `helpline serve` running, and is this its control socket?\n".utf8))
+            throw ExitCode(69)  // EX_UNAVAILABLE
+        }
+        if json {
+            print(reply, terminator: reply.hasSuffix("\n") ? "" : "\n")
+            return
+        }
+        guard let report = try? JSONDecoder().decode(QueuesReport.self, from: Data(reply.utf8)) else {
+            FileHandle.standardError.write(Data("error: the daemon answered: \(reply)\n".utf8))
+            throw ExitCode(70)  // EX_SOFTWARE
+        }
+        print(report.render(now: Date().timeIntervalSince1970), terminator: "")
     }
 }

@@ -13,6 +13,8 @@ public struct Capture: Sendable {
         case serverClosed
         /// Asterisk closed the connection.
         case asteriskClosed
+        /// The client connected (AMI captures; the restart capture has two connections).
+        case connected
     }
 
     /// The file name without directory (`normal-session-inbound.txt`).
@@ -41,6 +43,8 @@ public struct Capture: Sendable {
                 events.append(.serverClosed)
             } else if line.hasPrefix("# connection closed by Asterisk") {
                 events.append(.asteriskClosed)
+            } else if line.hasPrefix("# connected to ") {
+                events.append(.connected)
             }
         }
         return Capture(name: url.lastPathComponent, events: events)
@@ -50,6 +54,27 @@ public struct Capture: Sendable {
     public static func agiNames() throws -> [String] {
         try FileManager.default.contentsOfDirectory(atPath: directory.appendingPathComponent("agi").path)
             .filter { $0.hasSuffix(".txt") }.sorted()
+    }
+
+    /// Every AMI capture file name, sorted.
+    public static func amiNames() throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: directory.appendingPathComponent("ami").path)
+            .filter { $0.hasSuffix(".txt") }.sorted()
+    }
+
+    /// The bytes Asterisk sent on each connection of the capture, one entry per connection.
+    public var connectionsFromAsterisk: [[UInt8]] {
+        var result: [[UInt8]] = []
+        for event in events {
+            switch event {
+            case .connected: result.append([])
+            case .fromAsterisk(let bytes):
+                if result.isEmpty { result.append([]) }
+                result[result.count - 1] += bytes
+            default: break
+            }
+        }
+        return result
     }
 
     /// All bytes one side sent, concatenated.

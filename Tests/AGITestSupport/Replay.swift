@@ -51,6 +51,8 @@ public func replay(_ capture: Capture, to address: SocketAddress) async throws -
             case .asteriskClosed:
                 peer.finish()
                 return report
+            case .connected:
+                break
             }
         }
         return report

@@ -23,7 +23,18 @@ import Testing
         var url = URL(fileURLWithPath: #filePath)
         for _ in 0..<3 { url.deleteLastPathComponent() }
         let path = url.appendingPathComponent("deploy/helpline.yaml").path
-        let configuration = try HelplineConfiguration(yaml: String(contentsOfFile: path, encoding: .utf8), file: path)
+        let configuration = try HelplineConfiguration(
+            yaml: String(contentsOfFile: path, encoding: .utf8), file: path, environment: ["HELPLINE_AMI_SECRET": "from-the-environment"])
+        #expect(configuration.amiEndpoints.count == 1)
+        let endpoint = try #require(configuration.amiEndpoints.first)
+        #expect(endpoint.name == "pbx1")
+        #expect(endpoint.host == "10.20.0.11")
+        #expect(endpoint.port == 5038)
+        #expect(endpoint.secret == "from-the-environment")
+        #expect(endpoint.md5Login)
+        #expect(endpoint.keepaliveTimeout == .seconds(5))
+        #expect(endpoint.reconciliationInterval == .seconds(300))
+        #expect(configuration.controlSocketPath == "/run/helpline/control.sock")
         #expect(configuration.agi.host == "0.0.0.0")
         #expect(configuration.agi.port == 4573)
         #expect(configuration.agi.allowList.map(\.description) == ["10.20.0.11", "10.20.0.12", "127.0.0.1"])
@@ -78,7 +89,18 @@ import Testing
         ("database:\n  path: \"\"\n", "bad.yaml:2:9: database.path must not be empty"),
         ("log:\n  level: loud\n", "bad.yaml:2:10: log.level must be one of trace"),
         ("agi:\n  listen: [unclosed\n", "bad.yaml:3:1: YAML error"),
-        ("ami: {}\n", "bad.yaml:1:6: unknown key 'ami'; expected one of: agi, database, log"),
+        ("amy: {}\n", "bad.yaml:1:6: unknown key 'amy'; expected one of: agi, database, log, ami, control"),
+        ("ami:\n  endpoints:\n    - name: a\n      host: h\n      username: u\n", "bad.yaml:3:7: ami.endpoints[0] needs 'secret' or 'secret_env'"),
+        ("ami:\n  endpoints:\n    - {name: a, host: h, username: u, secret_env: NOT_SET_ANYWHERE}\n",
+         "bad.yaml:3:51: ami.endpoints[0].secret_env: the environment variable NOT_SET_ANYWHERE is not set or empty"),
+        ("ami:\n  endpoints:\n    - {name: a, host: h, username: u, secret: x, secret_env: Y}\n", "bad.yaml:3:7: ami.endpoints[0]: give either 'secret' or 'secret_env'"),
+        ("ami:\n  endpoints:\n    - {name: a, host: h, secret: x}\n", "bad.yaml:3:7: ami.endpoints[0] needs 'username'"),
+        ("ami:\n  endpoints:\n    - {name: a, host: h, username: u, secret: x, port: 0}\n", "bad.yaml:3:56: ami.endpoints[0].port must be between 1 and 65535"),
+        ("ami:\n  endpoints:\n    - {name: a, host: h, username: u, secret: x, md5_login: maybe}\n", "bad.yaml:3:61: ami.endpoints[0].md5_login must be true or false"),
+        ("ami:\n  endpoints:\n    - {name: a, host: h, username: u, secret: x, keepalive: 1}\n", "bad.yaml:3:61: unknown key 'ami.endpoints[0].keepalive'"),
+        ("ami:\n  endpoints:\n    - {name: a, host: h, username: u, secret: x}\n    - {name: a, host: h2, username: u, secret: x}\n",
+         "bad.yaml:4:7: ami.endpoints[1].name: 'a' is used by an earlier endpoint"),
+        ("control:\n  socket: \"\"\n", "bad.yaml:2:11: control.socket must not be empty"),
         ("- a\n- b\n", "bad.yaml:1:1: the top level must be a mapping"),
     ])
     func reportsEachProblemWithItsPlace(yaml: String, expected: String) {
@@ -87,6 +109,31 @@ import Testing
             Issue.record("accepted \(yaml)")
         } catch {
             #expect(error.description.hasPrefix(expected), "\(error.description)")
+        }
+    }
+
+    @Test func amiDefaultsAndAPlainSecret() throws {
+        let yaml = "ami:\n  endpoints:\n    - {name: pbx2, host: 10.0.0.9, username: helpline, secret: plain, md5_login: false, filters: [\"!Event: VarSet\"], reconciliation_interval: 0}\n"
+        let configuration = try HelplineConfiguration(yaml: yaml, file: "a.yaml", environment: [:])
+        let endpoint = try #require(configuration.amiEndpoints.first)
+        #expect(endpoint.port == 5038)
+        #expect(endpoint.secret == "plain")
+        #expect(!endpoint.md5Login)
+        #expect(endpoint.events == "system,call,agent")
+        #expect(endpoint.filters == ["!Event: VarSet"])
+        #expect(endpoint.reconciliationInterval == nil)
+        #expect(endpoint.keepaliveInterval == .seconds(10))
+        #expect(configuration.controlSocketPath == "helpline.sock")
+    }
+
+    @Test func aSecretNeverAppearsInAnError() {
+        let yaml = "ami:\n  endpoints:\n    - {name: a, host: h, username: u, secret: hunter2, port: x}\n"
+        do {
+            _ = try HelplineConfiguration(yaml: yaml, file: "s.yaml", environment: [:])
+            Issue.record("accepted")
+        } catch {
+            #expect(!error.description.contains("hunter2"))
+            #expect(error.description.contains("port"))
         }
     }
 

@@ -19,13 +19,14 @@ extension Integration {
             return url
         }
 
-        /// Runs `helpline` with `arguments`, returning its exit status, standard error and
-        /// standard output.
-        static func run(_ arguments: [String], in directory: URL) async throws -> (Int32, String, String) {
+        /// Runs `helpline` with `arguments` (and `environment` added to this process's), returning
+        /// its exit status, standard error and standard output.
+        static func run(_ arguments: [String], in directory: URL, environment: [String: String] = [:]) async throws -> (Int32, String, String) {
             let process = Process()
             process.executableURL = binary
             process.arguments = arguments
             process.currentDirectoryURL = directory
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
             let errors = Pipe()
             let output = Pipe()
             process.standardError = errors
@@ -92,7 +93,11 @@ extension Integration {
             var repository = URL(fileURLWithPath: #filePath)
             for _ in 0..<3 { repository.deleteLastPathComponent() }
             let sample = repository.appendingPathComponent("deploy/helpline.yaml").path
-            let (status, output, _) = try await Self.run(["config", "check", sample], in: directory)
+            // The sample reads the AMI secret from HELPLINE_AMI_SECRET.
+            let (unset, unsetError, _) = try await Self.run(["config", "check", sample], in: directory, environment: ["HELPLINE_AMI_SECRET": ""])
+            #expect(unset == 78)
+            #expect(unsetError.contains("ami.endpoints[0].secret_env: the environment variable HELPLINE_AMI_SECRET is not set"), "\(unsetError)")
+            let (status, output, _) = try await Self.run(["config", "check", sample], in: directory, environment: ["HELPLINE_AMI_SECRET": "sample-secret"])
             #expect(status == 0, "\(output)")
 
             try "agi:\n  drain_timeout: forever\n".write(to: directory.appendingPathComponent("bad.yaml"), atomically: true, encoding: .utf8)

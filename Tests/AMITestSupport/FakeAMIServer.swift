@@ -1,0 +1,258 @@
+import AGITestSupport
+import AMIClient
+import Crypto
+import NIOCore
+import NIOPosix
+public import Synchronization
+
+/// A fake Asterisk AMI server on a real loopback socket that answers with the bytes of the
+/// captures: banner, Login (plain and MD5 challenge), Ping, Logoff, QueueStatus, QueueSummary.
+/// Tests change ``behaviour`` to make it refuse logins, stop answering Pings, close in the middle
+/// of a list, or push captured event streams.
+public final class FakeAMIServer: Sendable {
+    /// What the server does; change it at any time.
+    public struct Behaviour: Sendable {
+        /// The secret a Login must match. The captures' lab secret.
+        public var secret = "labsecret"
+        /// Answer Ping (false simulates a dead link that still holds the socket open).
+        public var answerPings = true
+        /// Cut the next QueueStatus reply after this many bytes and close the connection.
+        public var cutNextQueueStatusAfter: Int?
+        /// The reply to QueueStatus (captured, ActionID `lab-2`).
+        public var queueStatus: CapturedExchange
+        /// Bytes sent once right after the next successful login's reply (then cleared).
+        public var afterNextLogin: [UInt8] = []
+        /// Close the connection right after answering an Originate with "successfully queued".
+        public var closeAfterOriginateQueued = false
+        /// Accept Filter actions (no capture has one: the reply is PROTOCOL.md B3's shape).
+        public var acceptFilters = true
+        /// Hold successful Login replies until ``FakeAMIServer/releaseHeldReplies()``.
+        public var holdLoginReplies = false
+    }
+
+    /// The captured replies the server speaks.
+    public struct Script: Sendable {
+        public let banner: [UInt8]
+        public let plainLogin: CapturedExchange
+        public let failedLogin: CapturedExchange
+        public let challenge: CapturedExchange
+        public let md5Login: CapturedExchange
+        public let wrongKey: CapturedExchange
+        public let ping: CapturedExchange
+        public let logoff: CapturedExchange
+        public let queueStatusAll: CapturedExchange
+        public let queueSummary: CapturedExchange
+        /// The async Originate that succeeded (reply, the call's events, OriginateResponse).
+        public let originate: CapturedExchange
+        /// QueueStatus for one queue (dept-police, with its waiting caller).
+        public let queueStatusOne: CapturedExchange
+        /// The challenge number in ``challenge``.
+        public let challengeValue: String
+
+        /// Loads the captures.
+        public init() throws {
+            let success = try Capture.load("ami/login-success-banner-logoff.txt")
+            let md5 = try Capture.load("ami/login-challenge-md5.txt")
+            banner = success.banner
+            plainLogin = success.exchange("Login")!
+            logoff = success.exchange("Logoff")!
+            failedLogin = try Capture.load("ami/login-failure.txt").exchange("Login")!
+            challenge = md5.exchange("Challenge")!
+            md5Login = md5.exchange("Login")!
+            wrongKey = try Capture.load("ami/login-challenge-md5-wrong-key.txt").exchanges.last { $0.action == "Login" }!
+            ping = try Capture.load("ami/ping.txt").exchange("Ping")!
+            queueStatusAll = try Capture.load("ami/queue-status-all-queues.txt").exchange("QueueStatus")!
+            queueSummary = try Capture.load("ami/queue-summary.txt").exchange("QueueSummary")!
+            originate = try Capture.load("ami/originate-async-success.txt").exchange("Originate")!
+            queueStatusOne = try Capture.load("ami/queue-status-one-queue.txt").exchange("QueueStatus")!
+            let text = String(decoding: challenge.reply, as: UTF8.self)
+            challengeValue = text.split(separator: "\r\n").first { $0.hasPrefix("Challenge: ") }.map { String($0.dropFirst(11)) } ?? ""
+        }
+    }
+
+    /// The captured replies.
+    public let script: Script
+    /// The behaviour; tests change it.
+    public let behaviour: Mutex<Behaviour>
+    /// The port it listens on (127.0.0.1).
+    public let port: Int
+    /// Every action received, in order, as "Name" (with the connection number: "2:QueueStatus").
+    public let actions = Mutex<[String]>([])
+    /// Connections accepted so far.
+    public let connections = Atomic<Int>(0)
+    private let listener: any Channel
+    private let clients = Mutex<[ObjectIdentifier: any Channel]>([:])
+    private let held = Mutex<[(any Channel, [UInt8])]>([])
+
+    /// Sends the Login replies held back by ``Behaviour/holdLoginReplies``.
+    public func releaseHeldReplies() {
+        for (channel, bytes) in held.withLock({ held in defer { held.removeAll() }; return held }) {
+            channel.writeAndFlush(ByteBuffer(bytes: bytes), promise: nil)
+        }
+    }
+
+    /// Starts listening on 127.0.0.1 and an ephemeral port.
+    public init() async throws {
+        let script = try Script()
+        self.script = script
+        let behaviour = Mutex(Behaviour(queueStatus: script.queueStatusAll))
+        self.behaviour = behaviour
+        let shared = Shared()
+        listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(FakeAMIHandler(server: shared.server!))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        port = listener.localAddress!.port!
+        shared.server = self
+    }
+
+    /// Sends bytes to every connected client.
+    public func push(_ bytes: [UInt8]) {
+        for channel in clients.withLock({ Array($0.values) }) {
+            channel.writeAndFlush(ByteBuffer(bytes: bytes), promise: nil)
+        }
+    }
+
+    /// Closes every client connection at once (an abrupt close, no Shutdown event).
+    public func dropClients() {
+        for channel in clients.withLock({ Array($0.values) }) { channel.close(promise: nil) }
+    }
+
+    /// Number of clients connected now.
+    public var connectedClients: Int { clients.withLock { $0.count } }
+
+    /// Stops listening and closes every client.
+    public func stop() async {
+        dropClients()
+        try? await listener.close()
+    }
+
+    func added(_ channel: any Channel) {
+        _ = connections.add(1, ordering: .relaxed)
+        clients.withLock { $0[ObjectIdentifier(channel)] = channel }
+    }
+
+    func removed(_ channel: any Channel) {
+        _ = clients.withLock { $0.removeValue(forKey: ObjectIdentifier(channel)) }
+    }
+
+    /// The replies to one client message, and whether to close afterwards.
+    func answer(_ message: AMIMessage, on channel: any Channel) -> (bytes: [UInt8], close: Bool) {
+        let (bytes, close) = reply(to: message)
+        if (message["Action"] ?? "").lowercased() == "login", !close, behaviour.withLock({ $0.holdLoginReplies }) {
+            held.withLock { $0.append((channel, bytes)) }
+            return ([], false)
+        }
+        return (bytes, close)
+    }
+
+    private func reply(to message: AMIMessage) -> (bytes: [UInt8], close: Bool) {
+        let name = message["Action"] ?? ""
+        let id = message["ActionID"] ?? ""
+        actions.withLock { $0.append(name) }
+        return behaviour.withLock { behaviour -> ([UInt8], Bool) in
+            switch name.lowercased() {
+            case "challenge":
+                return (script.challenge.reply(actionID: id), false)
+            case "login":
+                if let key = message["Key"] {
+                    let expected = AMIAction.md5Key(challenge: script.challengeValue, secret: behaviour.secret)
+                    guard key == expected else { return (script.wrongKey.reply(actionID: id), true) }
+                    defer { behaviour.afterNextLogin = [] }
+                    return (script.md5Login.reply(actionID: id) + behaviour.afterNextLogin, false)
+                }
+                guard message["Secret"] == behaviour.secret else { return (script.failedLogin.reply(actionID: id), true) }
+                defer { behaviour.afterNextLogin = [] }
+                return (script.plainLogin.reply(actionID: id) + behaviour.afterNextLogin, false)
+            case "ping":
+                return behaviour.answerPings ? (script.ping.reply(actionID: id), false) : ([], false)
+            case "logoff":
+                return (script.logoff.reply(actionID: id), true)
+            case "queuestatus":
+                let reply = behaviour.queueStatus.reply(actionID: id)
+                if let cut = behaviour.cutNextQueueStatusAfter {
+                    behaviour.cutNextQueueStatusAfter = nil
+                    return (Array(reply.prefix(cut)), true)
+                }
+                return (reply, false)
+            case "originate":
+                let reply = script.originate.reply(actionID: id)
+                if behaviour.closeAfterOriginateQueued {
+                    // Only the "Originate successfully queued" reply, then the link drops.
+                    let end = firstMessageEnd(reply)
+                    return (Array(reply.prefix(end)), true)
+                }
+                return (reply, false)
+            case "filter":
+                // Not in any capture; Asterisk's action_filter answers Success or an Error.
+                let text = behaviour.acceptFilters
+                    ? "Response: Success\r\nActionID: \(id)\r\nMessage: Filter Added Successfully\r\n\r\n"
+                    : "Response: Error\r\nActionID: \(id)\r\nMessage: Permission denied\r\n\r\n"
+                return (Array(text.utf8), false)
+            case "queuesummary":
+                return (script.queueSummary.reply(actionID: id), false)
+            default:
+                // Asterisk's text for an unknown action (PROTOCOL.md B4).
+                let text = "Response: Error\r\nActionID: \(id)\r\nMessage: Invalid/unknown command: \(name). Use Action: ListCommands to show available commands.\r\n\r\n"
+                return (Array(text.utf8), false)
+            }
+        }
+    }
+}
+
+/// The length of the first AMI message in `bytes` (through its blank line), or all of them.
+public func firstMessageEnd(_ bytes: [UInt8]) -> Int {
+    let blank: [UInt8] = [0x0D, 0x0A, 0x0D, 0x0A]
+    var index = 0
+    while index + 4 <= bytes.count {
+        if bytes[index..<(index + 4)].elementsEqual(blank) { return index + 4 }
+        index += 1
+    }
+    return bytes.count
+}
+
+private final class Shared: @unchecked Sendable {
+    // Set once, before the first connection can be accepted.
+    var server: FakeAMIServer?
+}
+
+private final class FakeAMIHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    let server: FakeAMIServer
+    var framer = AMIFramer(banner: false)
+    var pending = ByteBuffer()
+
+    init(server: FakeAMIServer) {
+        self.server = server
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        server.added(context.channel)
+        context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: server.script.banner)), promise: nil)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        server.removed(context.channel)
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var bytes = unwrapInboundIn(data)
+        pending.writeBuffer(&bytes)
+        while let message = try? framer.next(from: &pending) {
+            let (reply, close) = server.answer(message, on: context.channel)
+            if !reply.isEmpty { context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: reply)), promise: nil) }
+            if close {
+                context.close(promise: nil)
+                return
+            }
+        }
+    }
+}
