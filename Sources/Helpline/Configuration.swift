@@ -2,6 +2,7 @@ public import AGIServer
 public import AMIClient
 import Foundation
 public import Logging
+public import YAMLSupport
 import Yams
 
 /// The daemon's configuration: what `helpline serve` reads from its YAML file.
@@ -57,16 +58,8 @@ public struct HelplineConfiguration: Sendable {
     public init(yaml: String, file: String, environment: [String: String]? = nil, resolveSecrets: Bool = true) throws(ConfigurationError) {
         self.init()
         let environment = environment ?? ProcessInfo.processInfo.environment
-        let root: Node?
-        do {
-            root = try Yams.compose(yaml: yaml)
-        } catch let error as YamlError {
-            throw ConfigurationError.yaml(error, file: file)
-        } catch {
-            throw ConfigurationError(file: file, line: 1, column: 1, message: "\(error)")
-        }
-        guard let root else { return }  // an empty file: all defaults
         let reader = ConfigurationReader(file: file)
+        guard let root = try reader.compose(yaml) else { return }  // an empty file: all defaults
         try reader.mapping(root, path: "") { key, value throws(ConfigurationError) in
             switch key {
             case "agi":
@@ -224,106 +217,15 @@ extension ConfigurationReader {
         return value
     }
 
-    func boolean(_ node: Node, path: String) throws(ConfigurationError) -> Bool {
-        let text = try string(node, path: path)
-        switch text.lowercased() {
-        case "true", "yes", "on": return true
-        case "false", "no", "off": return false
-        default: throw error(node, "\(path) must be true or false, not '\(text)'")
-        }
-    }
 }
 
 /// A configuration problem, with the place in the file it was found (1-based line and column).
-public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
-    /// The file (or `--flag`) the problem is in.
-    public var file: String
-    /// The 1-based line.
-    public var line: Int
-    /// The 1-based column.
-    public var column: Int
-    /// What is wrong, naming the key.
-    public var message: String
+public typealias ConfigurationError = YAMLProblem
 
-    /// Creates an error.
-    public init(file: String, line: Int, column: Int, message: String) {
-        self.file = file
-        self.line = line
-        self.column = column
-        self.message = message
-    }
+/// Walks a composed YAML tree with precise errors (the reader shared by every YAML file).
+typealias ConfigurationReader = YAMLReader
 
-    /// `FILE:LINE:COLUMN: message`, the form editors and CI logs link to.
-    public var description: String { "\(file):\(line):\(column): \(message)" }
-
-    static func yaml(_ error: YamlError, file: String) -> ConfigurationError {
-        switch error {
-        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
-            .composer(let context, let problem, let mark, _):
-            let detail = context.map { "\(problem) (\($0.text))" } ?? problem
-            return ConfigurationError(file: file, line: mark.line, column: mark.column, message: "YAML error: \(detail)")
-        case .duplicatedKeysInMapping(let duplicates, let context):
-            return ConfigurationError(file: file, line: context.mark.line, column: context.mark.column, message: "duplicate keys: \(duplicates.joined(separator: ", "))")
-        default:
-            return ConfigurationError(file: file, line: 1, column: 1, message: "YAML error: \(error)")
-        }
-    }
-}
-
-/// Walks a composed YAML tree with precise errors.
-struct ConfigurationReader {
-    let file: String
-
-    func error(_ node: Node, _ message: String) -> ConfigurationError {
-        ConfigurationError(file: file, line: node.mark?.line ?? 1, column: node.mark?.column ?? 1, message: message)
-    }
-
-    func unknownKey(_ node: Node, path: String, known: [String]) -> ConfigurationError {
-        error(node, "unknown key '\(path)'; expected one of: \(known.joined(separator: ", "))")
-    }
-
-    func mapping(_ node: Node, path: String, _ body: (String, Node) throws(ConfigurationError) -> Void) throws(ConfigurationError) {
-        guard let mapping = node.mapping else {
-            throw error(node, "\(path.isEmpty ? "the top level" : path) must be a mapping of keys to values")
-        }
-        for (key, value) in mapping {
-            guard let name = key.scalar?.string else { throw error(key, "keys must be plain strings") }
-            try body(name, value)
-        }
-    }
-
-    func sequence(_ node: Node, path: String) throws(ConfigurationError) -> [Node] {
-        if let sequence = node.sequence { return Array(sequence) }
-        if node.scalar != nil { return [node] }  // a single value is a list of one
-        throw error(node, "\(path) must be a list")
-    }
-
-    func string(_ node: Node, path: String) throws(ConfigurationError) -> String {
-        guard let scalar = node.scalar else { throw error(node, "\(path) must be a single value, not a list or mapping") }
-        return scalar.string
-    }
-
-    func nonEmptyString(_ node: Node, path: String) throws(ConfigurationError) -> String {
-        let text = try string(node, path: path)
-        if text.isEmpty { throw error(node, "\(path) must not be empty") }
-        return text
-    }
-
-    func integer(_ node: Node, path: String, in range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
-        let text = try string(node, path: path)
-        guard let value = Int(text) else { throw error(node, "\(path) must be a whole number, not '\(text)'") }
-        guard range.contains(value) else { throw error(node, "\(path) must be between \(range.lowerBound) and \(range.upperBound), not \(value)") }
-        return value
-    }
-
-    func duration(_ node: Node, path: String) throws(ConfigurationError) -> Duration {
-        let text = try string(node, path: path).trimmingSpaces
-        guard let duration = parseDuration(String(text)) else {
-            throw error(node, "\(path) must be a duration such as 5, \"5s\", \"250ms\" or \"2m\", not '\(text)'")
-        }
-        return duration
-    }
-
+extension YAMLReader {
     func hostPort(_ node: Node, path: String) throws(ConfigurationError) -> (String, Int) {
         let text = try string(node, path: path)
         guard let parsed = parseHostPort(text) else {
@@ -339,20 +241,6 @@ struct ConfigurationReader {
         }
         return level
     }
-}
-
-/// Parses `5`, `1.5`, `250ms`, `5s`, `2m`, `1h` into a duration.
-func parseDuration(_ text: String) -> Duration? {
-    let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
-    var number = Substring(text)
-    var scale = 1.0
-    for (suffix, factor) in units where text.hasSuffix(suffix) {
-        number = text.dropLast(suffix.count)
-        scale = factor
-        break
-    }
-    guard let value = Double(number.trimmingSpaces), value >= 0, value.isFinite, value * scale <= 31_536_000 else { return nil }
-    return .milliseconds(Int64((value * scale * 1000).rounded()))
 }
 
 /// Parses `host:port`, `[v6]:port` into its parts; the port must be 0…65535.
@@ -371,13 +259,4 @@ public func parseHostPort(_ text: String) -> (String, Int)? {
     }
     guard !host.isEmpty, let port = Int(portText), (0...65_535).contains(port) else { return nil }
     return (String(host), port)
-}
-
-extension StringProtocol {
-    var trimmingSpaces: Substring {
-        let scalars = Substring(self)
-        guard let first = scalars.firstIndex(where: { $0 != " " && $0 != "\t" }) else { return "" }
-        let last = scalars.lastIndex(where: { $0 != " " && $0 != "\t" })!
-        return scalars[first...last]
-    }
 }

@@ -15,6 +15,8 @@ public protocol CallChannel: Sendable {
     func record(_ file: String, format: String, maximumMilliseconds: Int, beep: Bool, silenceSeconds: Int) async throws
     /// Sets a channel variable or writable function (`CHANNEL(language)`).
     func setVariable(_ name: String, _ value: String) async throws
+    /// Hangs the call up.
+    func hangUp() async throws
 }
 
 extension AGISession: CallChannel {
@@ -40,6 +42,10 @@ extension AGISession: CallChannel {
 
     public func record(_ file: String, format: String, maximumMilliseconds: Int, beep: Bool, silenceSeconds: Int) async throws {
         _ = try await recordFile(file, format: format, escapeDigits: "#", timeout: maximumMilliseconds, beep: beep, silenceSeconds: silenceSeconds)
+    }
+
+    public func hangUp() async throws {
+        try await hangup()
     }
 }
 
@@ -214,6 +220,7 @@ public struct MenuInterpreter: Sendable {
             case .goto(let target):
                 current = target
             case .hangup:
+                try await channel.hangUp()
                 return .hungUpByMenu
             case .action(let action):
                 let result = try await application.perform(action.kind, state: state)

@@ -93,15 +93,6 @@ public struct MenuNode: Sendable {
         return result
     }
 
-    /// Whether the caller must press or say something for the call to pass this node (a loop
-    /// made only of nodes that do not wait for the caller would run forever).
-    public var waitsForCaller: Bool {
-        switch kind {
-        case .menu, .collect, .record, .language: true
-        case .play, .say, .set, .goto, .hangup, .action: false
-        }
-    }
-
     /// The prompts the node plays.
     public var prompts: [String] {
         switch kind {

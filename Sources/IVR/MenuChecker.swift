@@ -44,6 +44,19 @@ public enum MenuChecker {
                     problem(node.position, "nodes.\(node.id): option \(digit) chooses '\(language)', which is not among the menu's languages (\(menu.languages.joined(separator: ", ")))")
                 }
             }
+            if case .action(let action) = node.kind, node.next == nil {
+                let handOff: Set<String> = action.kind == .route ? ["queue"] : []
+                for outcome in action.kind.outcomes where action.outcomes[outcome] == nil && !handOff.contains(outcome) {
+                    problem(node.position, "nodes.\(node.id): outcome '\(outcome)' of \(action.kind.rawValue) has no node and there is no next")
+                }
+            }
+            if case .menu(let choice) = node.kind {
+                for option in choice.options.keys.sorted() where option.count > 1 {
+                    for shorter in (1..<option.count).map({ String(option.prefix($0)) }) where choice.options[shorter] != nil {
+                        problem(node.position, "nodes.\(node.id): option \(option) can never be chosen: option \(shorter) is taken as soon as it is pressed")
+                    }
+                }
+            }
             if node.next == nil, node.successors.isEmpty {
                 switch node.kind {
                 case .hangup: break
@@ -67,7 +80,8 @@ public enum MenuChecker {
         // Loops without caller input: cycles among nodes that do not wait for the caller.
         for cycle in silentCycles(menu) {
             let first = cycle.min { menu.nodes[$0]!.position < menu.nodes[$1]!.position }!
-            problem(menu.nodes[first]!.position, "nodes \(cycle.joined(separator: " → ")) → \(cycle[0]) loop without waiting for the caller; a call would go round forever")
+            let ordered = Array(cycle[cycle.firstIndex(of: first)!...] + cycle[..<cycle.firstIndex(of: first)!])
+            problem(menu.nodes[first]!.position, "nodes \(ordered.joined(separator: " → ")) → \(first) loop without the caller pressing a key; a silent line would go round forever")
         }
 
         // Variables set on every path.
@@ -149,9 +163,12 @@ public enum MenuChecker {
         case .action(let action):
             let success: Set<String> = ["found", "some", "queue"]
             for (outcome, target) in action.outcomes {
-                edges.append((target, success.contains(outcome) ? Set(action.kind.outputs) : action.kind == .ticketStatus ? ["ticket_status"] : []))
+                edges.append((target, success.contains(outcome) ? Set(action.kind.outputs) : []))
             }
-            if let next = node.next { edges.append((next, Set(action.kind.outputs))) }
+            // Next is also taken for an outcome without its own node: the outputs are set
+            // there only when every other outcome has one.
+            let unmappedFailures = action.kind.outcomes.filter { !success.contains($0) && action.outcomes[$0] == nil }
+            if let next = node.next { edges.append((next, unmappedFailures.isEmpty ? Set(action.kind.outputs) : [])) }
         default:
             for target in node.successors { edges.append((target, [])) }
         }
@@ -180,25 +197,35 @@ public enum MenuChecker {
         return entry
     }
 
-    /// Cycles made only of nodes that do not wait for the caller, each once, as node ids in order.
+    /// The nodes a call can go to from `node` without the caller pressing a key: every
+    /// successor of nodes that do not wait, and the failure (after silence), the language
+    /// choice's next and the recording's next of those that do.
+    static func silentSuccessors(_ node: MenuNode) -> [String] {
+        switch node.kind {
+        case .menu(let choice): return [choice.failure].compactMap { $0 }
+        case .collect(let collect): return [collect.failure].compactMap { $0 }
+        case .language(let choice): return [choice.failure, node.next].compactMap { $0 }
+        default: return node.successors
+        }
+    }
+
+    /// Cycles a call can go round without the caller pressing a key, each once, as node ids in order.
     static func silentCycles(_ menu: Menu) -> [[String]] {
-        let silent = menu.nodes.values.filter { !$0.waitsForCaller }.map(\.id)
-        let silentSet = Set(silent)
         var cycles: [[String]] = []
         var reported: Set<String> = []
-        for start in silent.sorted() where !reported.contains(start) {
-            // Depth-first search for a path from start back to start through silent nodes.
+        for start in menu.nodes.keys.sorted() where !reported.contains(start) {
+            // Depth-first search for a path from start back to start along silent edges.
             var stack: [(id: String, path: [String])] = [(start, [start])]
             var visited: Set<String> = []
             search: while let (id, path) = stack.popLast() {
                 guard let node = menu.nodes[id] else { continue }
-                for target in node.successors where silentSet.contains(target) {
+                for target in silentSuccessors(node) where menu.nodes[target] != nil {
                     if target == start {
                         cycles.append(path)
                         reported.formUnion(path)
                         break search
                     }
-                    if visited.insert(target).inserted { stack.append((target, path + [target])) }
+                    if !reported.contains(target), visited.insert(target).inserted { stack.append((target, path + [target])) }
                 }
             }
         }

@@ -253,10 +253,16 @@ extension Directory {
             } else if emergency {
                 reasons.append(.overflowHasNoFreeSeat(overflow))
                 reasons.append(.emergencyNeverCallback)
-                if let overflow, let overflowFigures, overflowFigures.serving > 0 {
+                // Wait where a seat will come free: the overflow, else the general queue.
+                let general = generalQueues[call.pbx].map { QueueRef(pbx: call.pbx, queue: $0) }
+                if let overflow, let overflowFigures, overflowFigures.serving > 0, !overflowFigures.isFull {
                     decision.action = .overflowQueue
                     decision.queue = overflow
                     decision.estimatedWaitSeconds = overflowFigures.estimatedWait(defaultTalkSeconds: policy.defaultTalkSeconds)
+                } else if let general, general != primary, let generalFigures = load.queues[general], generalFigures.serving > 0, !generalFigures.isFull {
+                    reasons.append(.generalQueue(general))
+                    decision.queue = general
+                    decision.estimatedWaitSeconds = generalFigures.estimatedWait(defaultTalkSeconds: policy.defaultTalkSeconds)
                 }
             } else {
                 reasons.append(.overflowHasNoFreeSeat(overflow))

@@ -102,6 +102,13 @@ public struct YAMLReader: Sendable {
         return scalar.string
     }
 
+    /// A single value that must not be empty.
+    public func nonEmptyString(_ node: Node, path: String) throws(YAMLProblem) -> String {
+        let text = try string(node, path: path)
+        if text.isEmpty { throw error(node, "\(path) must not be empty") }
+        return text
+    }
+
     /// A whole number in `range`.
     public func integer(_ node: Node, path: String, in range: ClosedRange<Int>) throws(YAMLProblem) -> Int {
         let text = try string(node, path: path)

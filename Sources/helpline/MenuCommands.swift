@@ -1,12 +1,56 @@
 import ArgumentParser
 import Foundation
+import Helpline
 import IVR
 
 /// `helpline menus`: call flows, for menu authors.
 struct Menus: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Check the call flows.",
-        subcommands: [Check.self])
+        abstract: "Check the call flows, and reload them in a running daemon.",
+        subcommands: [Check.self, Reload.self])
+
+    /// `helpline menus reload`.
+    struct Reload: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Reload the call flows and the routing directory of the running daemon.",
+            discussion: """
+                The daemon reads and checks the menus and the directory; they replace the ones in                 use only when clean, and a call in progress finishes on the menu it started with.                 SIGHUP does the same. Exit status 0 when reloaded, 1 when refused (each problem is                 printed), 69 when the daemon cannot be reached.
+                """)
+
+        @Option(name: .long, help: ArgumentHelp("The daemon's control socket (default: control.socket from --config, else helpline.sock).", valueName: "path"))
+        var socket: String?
+
+        @Option(name: .long, help: ArgumentHelp("The daemon's YAML configuration, to find its control socket.", valueName: "file"))
+        var config: String?
+
+        func run() async throws {
+            var path = socket ?? "helpline.sock"
+            if socket == nil, let config { path = try loadConfiguration(config, resolveSecrets: false).controlSocketPath }
+            let reply: String
+            do {
+                reply = try await ControlServer.request("menus-reload", socketPath: path)
+            } catch {
+                fail("cannot reach the helpline daemon at \(path): \(error). Is `helpline serve` running, and is this its control socket?", code: 69)
+            }
+            struct Reply: Decodable {
+                var reloaded: Bool
+                var menus: [String]
+                var problems: [String]
+                var notes: [String]
+            }
+            guard let answer = try? JSONDecoder().decode(Reply.self, from: Data(reply.utf8)) else {
+                fail("the daemon answered: \(reply)", code: 70)
+            }
+            for note in answer.notes { print("note: \(note)") }
+            for problem in answer.problems { print(problem) }
+            if answer.reloaded {
+                print("reloaded: \(answer.menus.joined(separator: ", "))")
+            } else {
+                print("refused: \(answer.problems.count) problem\(answer.problems.count == 1 ? "" : "s"); the daemon keeps the call flows it had (\(answer.menus.joined(separator: ", ")))")
+                throw ExitCode(1)
+            }
+        }
+    }
 
     /// `helpline menus check [DIR]`.
     struct Check: AsyncParsableCommand {

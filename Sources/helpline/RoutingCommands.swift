@@ -53,7 +53,7 @@ struct RoutingCommand: AsyncParsableCommand {
         @Argument(help: ArgumentHelp("A call uniqueid or a ticket number.", valueName: "id")) var id: String
 
         func run() async throws {
-            let store = TicketStore(database: try options.open(migrate: true))
+            let store = TicketStore(database: try options.open(requireCurrentSchema: true))
             var decisions = try await store.decisions(callUniqueid: id)
             var heading: String?
             if decisions.isEmpty {

@@ -21,14 +21,27 @@ struct DatabaseOptions: ParsableArguments {
         return HelplineConfiguration().databasePath
     }
 
-    /// Opens the database, exiting 73 with the reason when it cannot be opened.
-    func open(migrate: Bool) throws -> HelplineDatabase {
+    /// Opens the database without migrating it, exiting 73 with the reason when it cannot be
+    /// opened. With `requireCurrentSchema`, a file that lacks migrations (or has migrations of a
+    /// newer Helpline) is refused too: only `helpline db migrate` and the daemon migrate, so a
+    /// newer command line never changes the file under an older running daemon.
+    func open(requireCurrentSchema: Bool) throws -> HelplineDatabase {
         let path = try path()
         if !FileManager.default.fileExists(atPath: path) {
             fail("no database at '\(path)' (give --database PATH, or --config FILE; `helpline db migrate` creates one)", code: 66)
         }
         do {
-            return try HelplineDatabase(path: path, migrate: migrate)
+            let database = try HelplineDatabase(path: path, migrate: false)
+            if requireCurrentSchema {
+                let status = try database.migrationStatus()
+                if !status.unknown.isEmpty {
+                    fail("the database '\(path)' was migrated by a newer Helpline (\(status.unknown.joined(separator: ", "))); use that version", code: 73)
+                }
+                if !status.pending.isEmpty {
+                    fail("the database '\(path)' needs migrating (\(status.pending.joined(separator: ", "))); run helpline db migrate, or start the daemon", code: 73)
+                }
+            }
+            return database
         } catch {
             fail("\(error)", code: 73)
         }
@@ -86,7 +99,7 @@ struct Db: AsyncParsableCommand {
         var destination: String
 
         func run() async throws {
-            let database = try options.open(migrate: false)
+            let database = try options.open(requireCurrentSchema: false)
             do {
                 let tickets = try database.backup(to: destination)
                 print("\(destination): backup of \(database.path) complete, \(tickets) tickets, integrity ok")
@@ -104,7 +117,7 @@ struct Db: AsyncParsableCommand {
         @OptionGroup var options: DatabaseOptions
 
         func run() async throws {
-            let database = try options.open(migrate: false)
+            let database = try options.open(requireCurrentSchema: false)
             let status = try database.migrationStatus()
             let problems = try database.integrityProblems()
             print("\(database.path):")
@@ -134,7 +147,7 @@ struct Tickets: AsyncParsableCommand {
         @Argument(help: ArgumentHelp("The ticket number.", valueName: "number")) var number: String
 
         func run() async throws {
-            let store = TicketStore(database: try options.open(migrate: true))
+            let store = TicketStore(database: try options.open(requireCurrentSchema: true))
             let history: TicketHistory?
             do {
                 history = try await store.history(number: number)
@@ -167,7 +180,7 @@ struct Tickets: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let store = TicketStore(database: try options.open(migrate: true))
+            let store = TicketStore(database: try options.open(requireCurrentSchema: true))
             let tickets = try await store.tickets(
                 department: department, status: status.flatMap(TicketStatus.init(rawValue:)),
                 level: level.flatMap { TicketLevel(rawValue: $0.uppercased()) }, limit: limit, offset: offset)
@@ -212,7 +225,7 @@ struct Tickets: AsyncParsableCommand {
     }
 
     static func change(_ number: String, _ action: TicketAction, note: String, options: DatabaseOptions) async throws {
-        let store = TicketStore(database: try options.open(migrate: true))
+        let store = TicketStore(database: try options.open(requireCurrentSchema: true))
         do {
             let ticket = try await store.apply(action, to: number, actor: actor, note: note)
             print("\(ticket.number): \(ticket.status.rawValue) at \(ticket.level.rawValue)")

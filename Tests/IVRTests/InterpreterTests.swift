@@ -58,6 +58,8 @@ final class ScriptedChannel: CallChannel {
     }
 
     func setVariable(_ name: String, _ value: String) async throws { _ = try step("set \(name)=\(value)") }
+
+    func hangUp() async throws { _ = try step("hang up") }
 }
 
 /// The application side, recording what the menu asked of it.
@@ -147,7 +149,7 @@ final class RecordingApplication: MenuApplication {
         let application = RecordingApplication(routeOutcome: "callback")
         let outcome = await MenuInterpreter(menu: Self.inbound, application: application).run(on: channel, state: Self.state()).outcome
         #expect(outcome == .hungUpByMenu)
-        #expect(channel.log.suffix(2) == ["play callback-promise", "play goodbye"])
+        #expect(channel.log.suffix(3) == ["play callback-promise", "play goodbye", "hang up"])
     }
 
     @Test func wrongAndMissingKeysAreRetriedThenFailOver() async {

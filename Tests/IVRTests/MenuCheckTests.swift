@@ -84,7 +84,7 @@ import YAMLSupport
                 set: {v: "1"}
                 next: a
             """
-        #expect(Self.problems(yaml) == ["m.yaml:5:5: nodes a → b → a loop without waiting for the caller; a call would go round forever"])
+        #expect(Self.problems(yaml) == ["m.yaml:5:5: nodes a → b → a loop without the caller pressing a key; a silent line would go round forever"])
         // The same loop through a menu waits for the caller: fine.
         let waiting = """
             languages: [hi]
@@ -99,6 +99,55 @@ import YAMLSupport
                 hangup: true
             """
         #expect(Self.problems(waiting) == [])
+        // A menu's failure is taken after silence: a loop through it is silent.
+        let throughFailure = """
+            languages: [hi]
+            start: main
+            nodes:
+              main:
+                menu: {prompt: [m], options: {"1": bye}, failure: again}
+              again:
+                goto: main
+              bye:
+                hangup: true
+            """
+        #expect(Self.problems(throughFailure) == ["m.yaml:5:5: nodes main → again → main loop without the caller pressing a key; a silent line would go round forever"])
+    }
+
+    @Test func anOutcomeWithNowhereToGoIsReported() {
+        let yaml = """
+            languages: [hi]
+            start: look
+            nodes:
+              look:
+                action: open_tickets
+                on: {some: bye}
+              bye:
+                hangup: true
+            """
+        #expect(Self.problems(yaml) == ["m.yaml:5:5: nodes.look: outcome 'none' of open_tickets has no node and there is no next"])
+    }
+
+    @Test func anOptionHiddenByAShorterOneIsReported() {
+        let yaml = Self.minimal.replacingOccurrences(of: "    play: [welcome]\n    next: b", with: "    menu: {prompt: [m], options: {\"1\": b, \"10\": b}, failure: b}")
+        #expect(Self.problems(yaml) == ["m.yaml:5:5: nodes.a: option 10 can never be chosen: option 1 is taken as soon as it is pressed"])
+    }
+
+    @Test func outputsOfAnActionAreNotSetWhereAFailureFallsThrough() {
+        let yaml = """
+            languages: [hi]
+            start: look
+            nodes:
+              look:
+                action: open_tickets
+                next: say
+              say:
+                say: {digits: "${ticket}"}
+                next: bye
+              bye:
+                hangup: true
+            """
+        #expect(Self.problems(yaml) == ["m.yaml:8:5: nodes.say uses 'ticket', which is not set on every path to it"])
     }
 
     @Test func actionsMissingTheirInputsAreReported() {

@@ -1,0 +1,142 @@
+import AGITestSupport
+import AMIClient
+import Foundation
+import Helpline
+import Logging
+import NIOCore
+import Store
+import Testing
+
+extension Integration {
+    /// Whole calls through the daemon's real `/inbound` and `/feedback` flows over loopback:
+    /// `CallPlayer` plays Asterisk with the replies of the captures; the store is a real file.
+    @Suite(.serialized) struct CallFlowTests {
+        static var repository: URL {
+            var url = URL(fileURLWithPath: #filePath)
+            for _ in 0..<3 { url.deleteLastPathComponent() }
+            return url
+        }
+
+        /// A daemon on the shipped menus and the sample directory with a fresh database; `board`
+        /// states are published before the calls.
+        static func withDaemon<T: Sendable>(pbx: PBXState? = nil, _ body: @Sendable (HelplineDaemon, SocketAddress) async throws -> T) async throws -> T {
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("helpline-flows-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: folder) }
+            var configuration = HelplineConfiguration()
+            configuration.databasePath = folder.appendingPathComponent("helpline.sqlite").path
+            configuration.menusFolder = repository.appendingPathComponent("menus").path
+            configuration.directoryPath = repository.appendingPathComponent("deploy/directory.yaml").path
+            configuration.defaultPBX = "pbx1"
+            let daemon = try HelplineDaemon(configuration: configuration, logger: Logger(label: "test"))
+            if let pbx { daemon.board.publish(pbx) }
+            return try await withAGIServer(routes: daemon.routes) { _, address in try await body(daemon, address) }
+        }
+
+        /// pbx1 live: every queue of the sample with two idle seats.
+        static func staffed(except empty: Set<String> = []) -> PBXState {
+            var state = PBXState(name: "pbx1", staleSince: nil)
+            for name in ["water-l1", "water-overflow", "roads-l1", "health-l1", "control-room", "helpline-general"] {
+                var queue = QueueState(name: name)
+                if !empty.contains(name) {
+                    for seat in 1...2 {
+                        let member = QueueMember(interface: "PJSIP/\(name)-\(seat)", status: .notInUse)
+                        queue.members[member.interface] = member
+                    }
+                }
+                state.queues[name] = queue
+            }
+            return state
+        }
+
+        @Test func aComplaintIsRegisteredReadBackAndQueued() async throws {
+            try await Self.withDaemon(pbx: Self.staffed()) { daemon, address in
+                // 2: English; 1: register; 1: no water; 01: the district.
+                let call = CallPlayer(keyGroups: ["2", "1", "1", "01"], uniqueid: "e2e-register-1")
+                let (events, variables) = try await call.run(script: "/inbound", to: address)
+
+                let history = try #require(try await daemon.store.history(number: variables["HELPLINE_TICKET"] ?? ""))
+                let ticket = history.ticket
+                #expect(ticket.department == "water")
+                #expect(ticket.category == "water-supply")
+                #expect(ticket.district == "01")
+                #expect(ticket.language == "en")
+                #expect(ticket.assignedOfficer == "l1-water-01")
+                #expect(ticket.descriptionRecording == "helpline/complaints/e2e-register-1-describe.wav")
+                #expect(ticket.callUniqueid == "e2e-register-1")
+                // The number read back is the stored one, twice, digit by digit.
+                #expect(events.filter { $0 == .said("digits \(ticket.number)") }.count == 2, "\(events)")
+                #expect(events.contains(.recorded("helpline/complaints/e2e-register-1-describe.wav")))
+                #expect(variables["CHANNEL(language)"] == "en")
+                #expect(variables["HELPLINE_ACTION"] == "queue")
+                #expect(variables["HELPLINE_QUEUE"] == "water-l1")
+                #expect(variables["HELPLINE_PRIORITY"] == "0")
+                // Both decisions (the ticket's and the hand-off's) are stored with their reasons.
+                let decisions = try await daemon.store.decisions(callUniqueid: "e2e-register-1")
+                #expect(decisions.count == 2)
+                #expect(decisions.allSatisfy { $0.department == "water" && $0.queue == "water-l1@pbx1" })
+                #expect(decisions[0].reasonList.contains("category 'water-supply' belongs to department 'water'"))
+                // By the hand-off the caller has this ticket open: a repeat caller of the same category.
+                #expect(decisions[1].reasonList.contains("the caller has open ticket \(ticket.number) in this category: back to department 'water'"))
+                let row = try #require(try await daemon.store.call(uniqueid: "e2e-register-1"))
+                #expect(row.outcome == "handed_off:queue")
+            }
+        }
+
+        @Test func anEmergencyGoesToTheControlRoomAtTopPriority() async throws {
+            try await Self.withDaemon(pbx: Self.staffed()) { _, address in
+                let (_, variables) = try await CallPlayer(keyGroups: ["1", "4"], uniqueid: "e2e-emergency").run(script: "/inbound", to: address)
+                #expect(variables["HELPLINE_QUEUE"] == "control-room")
+                #expect(variables["HELPLINE_PRIORITY"] == "10")
+                #expect(variables["HELPLINE_ACTION"] == "queue")
+            }
+        }
+
+        @Test func noSeatLoggedInMeansACallbackPromiseThatIsKept() async throws {
+            try await Self.withDaemon(pbx: Self.staffed(except: ["water-l1", "water-overflow"])) { daemon, address in
+                let (events, variables) = try await CallPlayer(keyGroups: ["2", "1", "1", "01"], uniqueid: "e2e-callback").run(script: "/inbound", to: address)
+                #expect(events.contains(.played("callback-promise", key: nil)))
+                #expect(events.last == .hungUp)
+                #expect(variables["HELPLINE_QUEUE"] == nil, "not handed to a queue")
+                let callbacks = try await daemon.store.pendingCallbacks()
+                #expect(callbacks.map(\.callerNumber) == ["9876543210"])
+                #expect(callbacks.first?.department == "water")
+            }
+        }
+
+        @Test func statusByNumberRightMistypedAndUnknown() async throws {
+            try await Self.withDaemon(pbx: Self.staffed()) { daemon, address in
+                let (_, registered) = try await CallPlayer(keyGroups: ["2", "1", "2", "02"], uniqueid: "e2e-status-1").run(script: "/inbound", to: address)
+                let number = try #require(registered["HELPLINE_TICKET"])
+                var mistyped = Array(number)
+                mistyped.swapAt(0, 1)
+                if mistyped == Array(number) { mistyped[0] = "9" }
+                let unknown = TicketNumber(serial: 987_654).description
+                // Another caller: 2 status; a mistyped number, then the right one.
+                let check = CallPlayer(keyGroups: ["2", "2", String(mistyped) + "#", number + "#"], caller: "5550100", uniqueid: "e2e-status-2")
+                let (events, _) = try await check.run(script: "/inbound", to: address)
+                #expect(events.contains(.played("wrong-ticket-number", key: nil)), "\(events)")
+                #expect(events.contains(.played("status-assigned", key: nil)))
+                let (unknownEvents, _) = try await CallPlayer(keyGroups: ["2", "2", unknown + "#"], caller: "5550101", uniqueid: "e2e-status-3").run(script: "/inbound", to: address)
+                #expect(unknownEvents.contains(.played("unknown-ticket", key: nil)))
+                _ = daemon
+            }
+        }
+
+        @Test func aFeedbackCallMovesTheTicketUpTheLadder() async throws {
+            try await Self.withDaemon(pbx: Self.staffed()) { daemon, address in
+                let (_, registered) = try await CallPlayer(keyGroups: ["2", "1", "2", "01"], uniqueid: "e2e-fb-1").run(script: "/inbound", to: address)
+                let number = try #require(registered["HELPLINE_TICKET"])
+                try await daemon.store.apply(.resolve, to: number, actor: "l1-water-01", note: "pipe repaired")
+                // 2: not satisfied.
+                let (events, _) = try await CallPlayer(keyGroups: ["2"], uniqueid: "e2e-fb-2").run(script: "/feedback?ticket=\(number)", to: address)
+                #expect(events.contains(.said("digits \(number)")))
+                #expect(try await daemon.store.ticket(number: number)?.status == .reopened)
+                // A second feedback call on a ticket not resolved: nothing recorded, goodbye.
+                let (again, _) = try await CallPlayer(keyGroups: ["1"], uniqueid: "e2e-fb-3").run(script: "/feedback?ticket=\(number)", to: address)
+                #expect(again.contains(.played("goodbye", key: nil)))
+                #expect(try await daemon.store.ticket(number: number)?.status == .reopened)
+            }
+        }
+    }
+}
