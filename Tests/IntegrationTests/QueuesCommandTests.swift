@@ -8,22 +8,6 @@ extension Integration {
     /// `helpline serve` with an AMI endpoint (a fake Asterisk speaking the captures' bytes) and
     /// `helpline queues` reading its live state over the control socket, both as real processes.
     @Suite(.serialized) struct QueuesCommandTests {
-        static func run(_ arguments: [String], in directory: URL) throws -> (Int32, String, String) {
-            let process = Process()
-            process.executableURL = HelplineServeTests.binary
-            process.arguments = arguments
-            process.currentDirectoryURL = directory
-            let output = Pipe()
-            let errors = Pipe()
-            process.standardOutput = output
-            process.standardError = errors
-            try process.run()
-            let out = output.fileHandleForReading.readDataToEndOfFile()
-            let err = errors.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
-        }
-
         @Test func queuesShowsTheLiveStateAndStaleness() async throws {
             let server = try await FakeAMIServer()
             let directory = try HelplineServeTests.temporaryDirectory()
@@ -53,13 +37,17 @@ extension Integration {
             try process.run()
             defer { if process.isRunning { process.terminate() } }
 
-            func queues() throws -> (Int32, String, String) { try Self.run(["queues"], in: directory) }
+            /// (status, standard output, standard error) of `helpline queues`.
+            func queues() async throws -> (Int32, String, String) {
+                let (status, errors, output) = try await HelplineServeTests.run(["queues"], in: directory)
+                return (status, output, errors)
+            }
             // Wait (a liveness bound, not a speed goal) until the daemon reports the state live.
-            var result = try queues()
+            var result = try await queues()
             let end = Date().addingTimeInterval(20)
             while !(result.1.contains("PBX lab: live")) && Date() < end {
                 try await Task.sleep(for: .milliseconds(50))
-                result = try queues()
+                result = try await queues()
             }
             #expect(result.0 == 0, "\(result.2)")
             let text = result.1
@@ -72,19 +60,19 @@ extension Integration {
             let columns = health.split(separator: " ")
             #expect(columns[1] == "0" && columns[4] == "3" && columns[5] == "2", "\(health)")
 
-            let json = try Self.run(["queues", "--json"], in: directory)
-            let report = try JSONDecoder().decode(QueuesReport.self, from: Data(json.1.utf8))
+            let json = try await HelplineServeTests.run(["queues", "--json"], in: directory)
+            let report = try JSONDecoder().decode(QueuesReport.self, from: Data(json.2.utf8))
             #expect(report.endpoints.map(\.name) == ["lab"])
             #expect(report.queues.first { $0.name == "dept-police" }?.figures.callersWaiting == 1)
 
             // The PBX goes away: the state is kept but marked stale.
             server.behaviour.withLock { $0.secret = "rotated" }
             server.dropClients()
-            var stale = try queues()
+            var stale = try await queues()
             let end2 = Date().addingTimeInterval(20)
             while !stale.1.contains("STALE") && Date() < end2 {
                 try await Task.sleep(for: .milliseconds(50))
-                stale = try queues()
+                stale = try await queues()
             }
             #expect(stale.1.contains("PBX lab: STALE (since "), "\(stale.1)")
             #expect(stale.1.contains("dept-health"))
@@ -98,10 +86,10 @@ extension Integration {
             await server.stop()
         }
 
-        @Test func queuesWithoutADaemonSaysSo() throws {
+        @Test func queuesWithoutADaemonSaysSo() async throws {
             let directory = try HelplineServeTests.temporaryDirectory()
             defer { try? FileManager.default.removeItem(at: directory) }
-            let (status, _, errors) = try Self.run(["queues", "--socket", "nobody.sock"], in: directory)
+            let (status, errors, _) = try await HelplineServeTests.run(["queues", "--socket", "nobody.sock"], in: directory)
             #expect(status == 69)
             #expect(errors.contains("cannot reach the helpline daemon at nobody.sock"))
         }
