@@ -85,6 +85,7 @@ let package = Package(
             name: "helpline",
             dependencies: [
                 "Helpline", "Store", "Routing", "IVR",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -100,6 +100,8 @@ public enum RoutingReason: Hashable, Sendable, CustomStringConvertible {
         case .noQueueOnPBX(let department, let pbx): "department '\(department)' has no queue on PBX '\(pbx)'"
         case .generalQueue(let queue): "the general queue \(queue)"
         case .noQueueAtAll(let pbx): "no department queue and no general queue on PBX '\(pbx)'"
+        case .staleState(let since, let asOf) where since == nil && asOf.timeIntervalSince1970 <= 0:
+            "there are no live figures for this PBX (no AMI connection to it): queue without a callback promise"
         case .staleState(let since, let asOf):
             "live figures are stale (\(since.map { "link down since \(Self.time($0))" } ?? "last update \(Self.time(asOf))")): queue without a callback promise"
         case .queueNotInLiveState(let queue): "no live figures for \(queue): queue without a callback promise"

@@ -87,7 +87,8 @@ public enum RoutingExplanation {
             if !call.openTickets.isEmpty {
                 lines.append("  open tickets  " + call.openTickets.map { "\($0.number) (\($0.category ?? "-"), \($0.department))" }.joined(separator: ", "))
             }
-            let freshness = inputs.staleSince.map { "STALE since \(RoutingReason.time($0))" } ?? "as of \(RoutingReason.time(inputs.figuresAsOf))"
+            let freshness = inputs.staleSince.map { "STALE since \(RoutingReason.time($0))" }
+                ?? (inputs.figuresAsOf.timeIntervalSince1970 <= 0 ? "none: no AMI connection to this PBX" : "as of \(RoutingReason.time(inputs.figuresAsOf))")
             lines.append("  queues        figures \(freshness)")
             if inputs.queues.isEmpty { lines.append("                (no live figures for the queues weighed)") }
             for (name, figures) in inputs.queues.sorted(by: { $0.key < $1.key }) {

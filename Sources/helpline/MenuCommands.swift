@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Helpline
 import IVR
+import NIOCore
 
 /// `helpline menus`: call flows, for menu authors.
 struct Menus: AsyncParsableCommand {
@@ -89,6 +90,62 @@ struct Menus: AsyncParsableCommand {
             let files = library.files.count, problems = library.problems.count
             print("\(files) menu file\(files == 1 ? "" : "s"), \(library.cleanFiles) clean, \(problems) problem\(problems == 1 ? "" : "s")\(sounds == nil ? " (recordings not checked: give --sounds)" : "")")
             if problems > 0 { throw ExitCode(1) }
+        }
+    }
+}
+
+/// `helpline call`: plays a call against a running daemon, for menu authors.
+struct Call: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Play a call against a running daemon with scripted keys; print every prompt, key and variable.",
+        discussion: """
+            Plays Asterisk's side of FastAGI the way a real Asterisk 22 answers, without a PBX: each \
+            group of --digits is what the caller keys at one point of the flow (1,3,05 is three \
+            groups); after each group the caller is silent, so the next prompt plays to its end. \
+            The daemon really runs the flow: tickets and decisions are stored. Exit status 0 when the \
+            call ran, 69 when the daemon cannot be reached.
+            """)
+
+    @Argument(help: ArgumentHelp("The FastAGI script: a menu name, with a query if it needs one (feedback?ticket=1000002).", valueName: "script"))
+    var script = "inbound"
+
+    @Option(name: .long, help: ArgumentHelp("Keys in groups, like 1,3,05.", valueName: "keys"))
+    var digits = ""
+
+    @Option(name: .long, help: ArgumentHelp("The daemon's FastAGI address (default 127.0.0.1:4573).", valueName: "host:port"))
+    var agi = "127.0.0.1:4573"
+
+    @Option(name: .long, help: ArgumentHelp("The caller's number (default 9876543210).", valueName: "number"))
+    var caller = "9876543210"
+
+    @Option(name: .long, help: ArgumentHelp("The number dialled (default 1076).", valueName: "number"))
+    var dnid = "1076"
+
+    @Option(name: .long, help: ArgumentHelp("Prompts to treat as missing, comma-separated (to try the fallbacks).", valueName: "names"))
+    var missing = ""
+
+    func validate() throws {
+        guard parseHostPort(agi) != nil else { throw ValidationError("--agi must be HOST:PORT, not '\(agi)'") }
+        let allowed = Set("0123456789*#,")
+        guard digits.allSatisfy(allowed.contains) else { throw ValidationError("--digits takes keys 0-9, * and # in comma-separated groups, not '\(digits)'") }
+    }
+
+    func run() async throws {
+        guard let (host, port) = parseHostPort(agi), let address = try? SocketAddress.makeAddressResolvingHost(host, port: port) else {
+            throw ValidationError("--agi: cannot resolve '\(agi)'")
+        }
+        let groups = digits.isEmpty ? [] : digits.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        let player = CallPlayer(
+            keyGroups: groups, caller: caller, dnid: dnid, uniqueid: "helpline-call-\(Int(Date().timeIntervalSince1970)).\(Int.random(in: 1...99_999))",
+            missingPrompts: Set(missing.split(separator: ",").map(String.init)))
+        print("call \(player.uniqueid) from \(caller) to \(dnid): \(script), keys \(groups.isEmpty ? "(none)" : groups.joined(separator: " "))")
+        do {
+            let (_, variables) = try await player.run(script: script, to: address) { event in print("  \(event)") }
+            let handed = variables["HELPLINE_ACTION"].map { "handed to the dialplan: \($0) \(variables["HELPLINE_QUEUE"] ?? "") priority \(variables["HELPLINE_PRIORITY"] ?? "0")" }
+            print(handed ?? "ended in the menu")
+            if let ticket = variables["HELPLINE_TICKET"], !ticket.isEmpty { print("ticket \(ticket)") }
+        } catch {
+            fail("cannot play the call against \(agi): \(error). Is `helpline serve` running there?", code: 69)
         }
     }
 }
