@@ -141,25 +141,13 @@ struct Queues: AsyncParsableCommand {
             STALE with the time it went down; its figures are the last known ones.
             """)
 
-    @Option(name: .long, help: ArgumentHelp("The daemon's control socket (default: control.socket from --config, else helpline.sock).", valueName: "path"))
-    var socket: String?
-
-    @Option(name: .long, help: ArgumentHelp("The daemon's YAML configuration, to find its control socket.", valueName: "file"))
-    var config: String?
+    @OptionGroup var control: ControlSocketOptions
 
     @Flag(name: .long, help: "Print the daemon's JSON instead of the table.")
     var json = false
 
     func run() async throws {
-        var path = socket ?? "helpline.sock"
-        if socket == nil, let config { path = try loadConfiguration(config, resolveSecrets: false).controlSocketPath }
-        let reply: String
-        do {
-            reply = try await ControlServer.request("queues", socketPath: path)
-        } catch {
-            FileHandle.standardError.write(Data("error: cannot reach the helpline daemon at \(path): \(error). Is `helpline serve` running, and is this its control socket?\n".utf8))
-            throw ExitCode(69)  // EX_UNAVAILABLE
-        }
+        let reply = try await control.request("queues")
         if json {
             print(reply, terminator: reply.hasSuffix("\n") ? "" : "\n")
             return
@@ -169,5 +157,26 @@ struct Queues: AsyncParsableCommand {
             throw ExitCode(70)  // EX_SOFTWARE
         }
         print(report.render(now: Date().timeIntervalSince1970), terminator: "")
+    }
+}
+
+/// How the administration commands reach a running daemon: its control socket.
+struct ControlSocketOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The daemon's control socket (default: control.socket from --config, else helpline.sock).", valueName: "path"))
+    var socket: String?
+
+    @Option(name: .long, help: ArgumentHelp("The daemon's YAML configuration, to find its control socket.", valueName: "file"))
+    var config: String?
+
+    /// Sends one command line and returns the daemon's answer; exits 69 when it cannot be reached.
+    func request(_ command: String) async throws -> String {
+        var path = socket ?? "helpline.sock"
+        if socket == nil, let config { path = try loadConfiguration(config, resolveSecrets: false).controlSocketPath }
+        do {
+            return try await ControlServer.request(command, socketPath: path)
+        } catch {
+            FileHandle.standardError.write(Data("error: cannot reach the helpline daemon at \(path): \(error). Is `helpline serve` running, and is this its control socket?\n".utf8))
+            throw ExitCode(69)  // EX_UNAVAILABLE
+        }
     }
 }

@@ -18,21 +18,10 @@ struct Menus: AsyncParsableCommand {
                 The daemon reads and checks the menus and the directory; they replace the ones in                 use only when clean, and a call in progress finishes on the menu it started with.                 SIGHUP does the same. Exit status 0 when reloaded, 1 when refused (each problem is                 printed), 69 when the daemon cannot be reached.
                 """)
 
-        @Option(name: .long, help: ArgumentHelp("The daemon's control socket (default: control.socket from --config, else helpline.sock).", valueName: "path"))
-        var socket: String?
-
-        @Option(name: .long, help: ArgumentHelp("The daemon's YAML configuration, to find its control socket.", valueName: "file"))
-        var config: String?
+        @OptionGroup var control: ControlSocketOptions
 
         func run() async throws {
-            var path = socket ?? "helpline.sock"
-            if socket == nil, let config { path = try loadConfiguration(config, resolveSecrets: false).controlSocketPath }
-            let reply: String
-            do {
-                reply = try await ControlServer.request("menus-reload", socketPath: path)
-            } catch {
-                fail("cannot reach the helpline daemon at \(path): \(error). Is `helpline serve` running, and is this its control socket?", code: 69)
-            }
+            let reply = try await control.request("menus-reload")
             struct Reply: Decodable {
                 var reloaded: Bool
                 var menus: [String]
