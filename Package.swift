@@ -84,7 +84,7 @@ let package = Package(
         .executableTarget(
             name: "helpline",
             dependencies: [
-                "Helpline", "Store", "Routing", "IVR",
+                "Helpline", "Store", "Routing", "IVR", "AMIClient",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

@@ -22,7 +22,9 @@ public struct MenuLibrary: Sendable {
     }
 
     /// Reads and checks every `.yaml` file in `folder` (two files may not share a menu name);
-    /// with `sounds`, also every prompt's recordings. Throws only when the folder cannot be read.
+    /// when `folder/prompts` holds prompt lists, every prompt needs a text in each of its
+    /// menu's languages; with `sounds`, also a recording. Throws only when the folder cannot
+    /// be read.
     public static func load(folder: String, sounds: String? = nil) throws -> MenuLibrary {
         let url = URL(fileURLWithPath: folder)
         let entries = try FileManager.default.contentsOfDirectory(at: url, includingPropertiesForKeys: nil)
@@ -30,12 +32,17 @@ public struct MenuLibrary: Sendable {
             .sorted { $0.lastPathComponent < $1.lastPathComponent }
         var library = MenuLibrary()
         var owners: [String: String] = [:]
+        let promptFolder = folder.hasSuffix("/") ? folder + "prompts" : folder + "/prompts"
+        let hasPromptLists = FileManager.default.fileExists(atPath: promptFolder)
+        let (lists, listProblems) = hasPromptLists ? PromptList.loadAll(folder: promptFolder) : ([:], [])
+        library.problems += listProblems
         for entry in entries {
             let path = folder.hasSuffix("/") ? folder + entry.lastPathComponent : folder + "/" + entry.lastPathComponent
             library.files.append(path)
             do {
                 let menu = try MenuLoader.load(yaml: try String(contentsOf: entry, encoding: .utf8), file: path)
                 var found = MenuChecker.problems(menu, sounds: sounds.map { URL(fileURLWithPath: $0) })
+                if hasPromptLists { found += PromptList.problems(menu, lists: lists, folder: promptFolder) }
                 if let other = owners[menu.name] {
                     found.append(YAMLProblem(file: path, line: 1, column: 1, message: "menu name '\(menu.name)' is already used by \(other)"))
                 }

@@ -10,7 +10,7 @@ struct HelplineCommand: AsyncParsableCommand {
         commandName: "helpline",
         abstract: "The software side of a public grievance helpline on Asterisk.",
         version: HelplineDaemon.version,
-        subcommands: [Serve.self, Config.self, Queues.self, Db.self, Tickets.self, RoutingCommand.self, Menus.self, Call.self])
+        subcommands: [Serve.self, Config.self, Queues.self, Db.self, Tickets.self, RoutingCommand.self, Menus.self, Call.self, Prompts.self, Demo.self])
 }
 
 /// `helpline config`: configuration tools for administrators.

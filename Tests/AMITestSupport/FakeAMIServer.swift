@@ -82,11 +82,18 @@ public final class FakeAMIServer: Sendable {
     public let connections = Atomic<Int>(0)
     private let listener: any Channel
     private let clients = Mutex<[ObjectIdentifier: any Channel]>([:])
-    private let held = Mutex<[(any Channel, [UInt8])]>([])
+    /// Login replies held back, and whether they have been released (after which none is held:
+    /// a Login read while the test releases is answered, not held forever).
+    private let held = Mutex<(released: Bool, replies: [(any Channel, [UInt8])])>((false, []))
 
-    /// Sends the Login replies held back by ``Behaviour/holdLoginReplies``.
+    /// Sends the Login replies held back by ``Behaviour/holdLoginReplies``, and every later one at once.
     public func releaseHeldReplies() {
-        for (channel, bytes) in held.withLock({ held in defer { held.removeAll() }; return held }) {
+        let replies = held.withLock { held in
+            held.released = true
+            defer { held.replies.removeAll() }
+            return held.replies
+        }
+        for (channel, bytes) in replies {
             channel.writeAndFlush(ByteBuffer(bytes: bytes), promise: nil)
         }
     }
@@ -144,8 +151,12 @@ public final class FakeAMIServer: Sendable {
     func answer(_ message: AMIMessage, on channel: any Channel) -> (bytes: [UInt8], close: Bool) {
         let (bytes, close) = reply(to: message)
         if (message["Action"] ?? "").lowercased() == "login", !close, behaviour.withLock({ $0.holdLoginReplies }) {
-            held.withLock { $0.append((channel, bytes)) }
-            return ([], false)
+            let kept = held.withLock { held -> Bool in
+                guard !held.released else { return false }
+                held.replies.append((channel, bytes))
+                return true
+            }
+            if kept { return ([], false) }
         }
         return (bytes, close)
     }

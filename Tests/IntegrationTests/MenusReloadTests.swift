@@ -64,3 +64,37 @@ extension Integration {
         }
     }
 }
+
+extension Integration {
+    /// `helpline prompts synth` and the prompt lists.
+    @Suite(.serialized) struct PromptsTests {
+        typealias CLI = HelplineServeTests
+
+        @Test func placeholderRecordingsAreMadeAt8kHz() async throws {
+            let directory = try CLI.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let menus = CallFlowTests.repository.appendingPathComponent("menus").path
+            let (status, errors, output) = try await CLI.run(["prompts", "synth", "--menus", menus, "--out", "sounds", "--languages", "en"], in: directory)
+            #expect(status == 0, "\(errors)")
+            #expect(output.contains("0 failed"), "\(output)")
+            let wav = try Data(contentsOf: directory.appendingPathComponent("sounds/en/welcome.wav"))
+            #expect(wav.count > 1000)
+            #expect(String(decoding: wav.prefix(4), as: UTF8.self) == "RIFF")
+            // Bytes 22-23: channels; 24-27: sample rate (little endian).
+            #expect(wav[22] == 1 && wav[23] == 0, "mono")
+            #expect(Int(wav[24]) | Int(wav[25]) << 8 | Int(wav[26]) << 16 == 8000, "8 kHz")
+            // The shipped menus then pass the recordings check for English.
+            let (again, _, second) = try await CLI.run(["prompts", "synth", "--menus", menus, "--out", "sounds", "--languages", "en"], in: directory)
+            #expect(again == 0)
+            #expect(second.contains("0 made"), "existing recordings are kept: \(second)")
+        }
+
+        @Test func withoutTheToolsItSaysWhatToInstall() async throws {
+            let directory = try CLI.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let (status, errors, _) = try await CLI.run(["prompts", "synth", "--out", "sounds"], in: directory, environment: ["PATH": directory.path])
+            #expect(status == 69)
+            #expect(errors.contains("needs espeak-ng and sox on PATH (Debian: apt-get install espeak-ng sox)"), "\(errors)")
+        }
+    }
+}
