@@ -212,7 +212,14 @@ public struct MenuInterpreter: Sendable {
                 state.variables[record.variable] = "\(file).\(record.format)"
                 current = node.next
             case .say(let say):
-                try await channel.say(say.style, expand(say.value, state))
+                let value = expand(say.value, state)
+                do {
+                    try await channel.say(say.style, value)
+                } catch let error as AGIError where error.code == .commandFailed || error.code == .invalidArgument {
+                    // Digit or number recordings missing in this language, or nothing to say:
+                    // like a missing prompt, it never ends the call.
+                    state.missingPrompts.append("\(state.language)/say-\(say.style.rawValue):\(value)")
+                }
                 current = node.next
             case .set(let variable, let value):
                 state.variables[variable] = expand(value, state)

@@ -51,7 +51,10 @@ final class ScriptedChannel: CallChannel {
         return nextKey()
     }
 
-    func say(_ style: Say.Style, _ value: String) async throws { _ = try step("say \(style.rawValue) \(value)") }
+    func say(_ style: Say.Style, _ value: String) async throws {
+        _ = try step("say \(style.rawValue) \(value)")
+        if missing.contains("say") { throw AGIError(.commandFailed, "SAY DIGITS failed: missing digit recordings") }
+    }
 
     func record(_ file: String, format: String, maximumMilliseconds: Int, beep: Bool, silenceSeconds: Int) async throws {
         _ = try step("record \(file).\(format)")
@@ -184,6 +187,14 @@ final class RecordingApplication: MenuApplication {
         await MenuInterpreter(menu: Self.inbound, application: application).run(on: channel, state: Self.state())
         #expect(Array(channel.log.prefix(3)) == ["set CHANNEL(language)=hi", "play welcome", "play en/welcome"])
         #expect(application.log.withLock { $0.ended.first?.0.missingPrompts } == ["hi/welcome"])
+    }
+
+    @Test func missingDigitRecordingsDoNotEndTheCall() async {
+        let channel = ScriptedChannel(keys: Self.register, missing: ["say"])
+        let application = RecordingApplication()
+        let (outcome, state) = await MenuInterpreter(menu: Self.inbound, application: application).run(on: channel, state: Self.state())
+        #expect(outcome == .handedOff(action: "queue"))
+        #expect(state.missingPrompts == ["en/say-digits:1000002", "en/say-digits:1000002"])
     }
 
     @Test func aHangupAtAnyPointEndsCleanlyAndKeepsWhatWasCollected() async {
