@@ -108,6 +108,11 @@ public final class CallFlows: Sendable {
             }
             try await session.answer()
             let (outcome, state) = await MenuInterpreter(menu: menu, application: application).run(on: session, state: initial)
+            if !state.failedRecordings.isEmpty {
+                session.logger.error(
+                    "Asterisk could not write a recording; create its folder (relative paths are under Asterisk's sounds folder) and let Asterisk write there",
+                    metadata: ["recordings": "\(state.failedRecordings.joined(separator: ", "))"])
+            }
             if !state.missingPrompts.isEmpty {
                 session.logger.warning("Prompts missing in the caller's language", metadata: ["prompts": "\(state.missingPrompts.joined(separator: ", "))"])
             }

@@ -47,7 +47,7 @@ public struct HelplineMenuApplication: MenuApplication {
             let created = try await store.createTicket(
                 NewTicket(
                     source: .ivr, callerNumber: state.caller, language: state.language, district: state.variables["district"],
-                    department: department, category: state.variables["category"], descriptionRecording: state.variables["recording"],
+                    department: department, category: state.variables["category"], descriptionRecording: state.variables["recording"].flatMap { $0.isEmpty ? nil : $0 },
                     callUniqueid: state.uniqueid.isEmpty ? nil : state.uniqueid, officer: decision.officer,
                     dueAt: directory.due(department, .l1, now)),
                 decision: decision.record(call: call, load: load, directory: directory, now: now), actor: "ivr", at: now)

@@ -67,6 +67,8 @@ public struct CallState: Sendable {
     public var path: [String] = []
     /// When the call reached the menu.
     public var startedAt = Date()
+    /// Recordings Asterisk could not write (the call went on without them).
+    public var failedRecordings: [String] = []
     /// Prompts that were missing in the caller's language (played in another, or skipped).
     public var missingPrompts: [String] = []
 
@@ -206,10 +208,17 @@ public struct MenuInterpreter: Sendable {
             case .record(let record):
                 let file = "\(record.folder)/\(state.uniqueid.isEmpty ? "call" : state.uniqueid)-\(id)"
                 _ = try await play(record.prompts, channel, &state, escape: "")
-                try await channel.record(
-                    file, format: record.format, maximumMilliseconds: Int(record.maximumDuration.components.seconds * 1000),
-                    beep: record.beep, silenceSeconds: Int(record.silence.components.seconds))
-                state.variables[record.variable] = "\(file).\(record.format)"
+                do {
+                    try await channel.record(
+                        file, format: record.format, maximumMilliseconds: Int(record.maximumDuration.components.seconds * 1000),
+                        beep: record.beep, silenceSeconds: Int(record.silence.components.seconds))
+                    state.variables[record.variable] = "\(file).\(record.format)"
+                } catch let error as AGIError where error.code == .commandFailed {
+                    // Asterisk could not write the file (its folder is missing or not writable):
+                    // the call goes on without a recording, and the failure is reported.
+                    state.variables[record.variable] = ""
+                    state.failedRecordings.append("\(file).\(record.format)")
+                }
                 current = node.next
             case .say(let say):
                 let value = expand(say.value, state)
@@ -296,14 +305,14 @@ public struct MenuInterpreter: Sendable {
         let keys = String(Set(choice.options.keys.compactMap(\.first)).sorted())
         for attempt in 0...choice.retries {
             var key = try await play(choice.prompts, channel, &state, escape: keys)
-            if key == nil { key = try await channel.waitForDigit(milliseconds: milliseconds(choice.firstDigitTimeout)) }
+            if key == nil { key = try await waitForKey(channel, choice.firstDigitTimeout) }
             guard let first = key else {
                 if attempt < choice.retries { _ = try await play(choice.timeoutPrompts, channel, &state, escape: "") }
                 continue
             }
             var entered = String(first)
             while choice.options[entered] == nil, choice.options.keys.contains(where: { $0.hasPrefix(entered) }) {
-                guard let more = try await channel.waitForDigit(milliseconds: milliseconds(choice.interDigitTimeout)) else { break }
+                guard let more = try await waitForKey(channel, choice.interDigitTimeout) else { break }
                 entered.append(more)
             }
             if let value = choice.options[entered] { return value }
@@ -317,13 +326,13 @@ public struct MenuInterpreter: Sendable {
     func collect(_ collect: Collect, _ channel: some CallChannel, _ state: inout CallState) async throws -> String? {
         for attempt in 0...collect.retries {
             var key = try await play(collect.prompts, channel, &state, escape: "0123456789*#")
-            if key == nil { key = try await channel.waitForDigit(milliseconds: milliseconds(collect.firstDigitTimeout)) }
+            if key == nil { key = try await waitForKey(channel, collect.firstDigitTimeout) }
             var digits = ""
             while let pressed = key {
                 if let terminator = collect.terminator, pressed == terminator { break }
                 digits.append(pressed)
                 if digits.count >= collect.maximumDigits { break }
-                key = try await channel.waitForDigit(milliseconds: milliseconds(collect.interDigitTimeout))
+                key = try await waitForKey(channel, collect.interDigitTimeout)
             }
             if digits.isEmpty {
                 if attempt < collect.retries { _ = try await play(collect.timeoutPrompts, channel, &state, escape: "") }
@@ -335,6 +344,16 @@ public struct MenuInterpreter: Sendable {
             if attempt < collect.retries { _ = try await play(collect.invalidPrompts, channel, &state, escape: "") }
         }
         return nil
+    }
+
+    /// Waits for a key. WAIT FOR DIGIT answers `result=-1` when the channel is gone; the
+    /// `HANGUP` line that says so comes only after that reply, so the failure is the hangup.
+    func waitForKey(_ channel: some CallChannel, _ timeout: Duration) async throws -> Character? {
+        do {
+            return try await channel.waitForDigit(milliseconds: milliseconds(timeout))
+        } catch let error as AGIError where error.code == .commandFailed {
+            throw AGIError(.hungUp, "WAIT FOR DIGIT: the channel is gone (\(error.message))")
+        }
     }
 
     func milliseconds(_ duration: Duration) -> Int {

@@ -48,6 +48,7 @@ final class ScriptedChannel: CallChannel {
 
     func waitForDigit(milliseconds: Int) async throws -> Character? {
         _ = try step("wait \(milliseconds)")
+        if missing.contains("wait-fails") { throw AGIError(.commandFailed, "WAIT FOR DIGIT failed: channel failure") }
         return nextKey()
     }
 
@@ -58,6 +59,7 @@ final class ScriptedChannel: CallChannel {
 
     func record(_ file: String, format: String, maximumMilliseconds: Int, beep: Bool, silenceSeconds: Int) async throws {
         _ = try step("record \(file).\(format)")
+        if missing.contains("record") { throw AGIError(.commandFailed, "RECORD FILE failed: recording to '\(file)' failed (writefile)") }
     }
 
     func setVariable(_ name: String, _ value: String) async throws { _ = try step("set \(name)=\(value)") }
@@ -195,6 +197,23 @@ final class RecordingApplication: MenuApplication {
         let (outcome, state) = await MenuInterpreter(menu: Self.inbound, application: application).run(on: channel, state: Self.state())
         #expect(outcome == .handedOff(action: "queue"))
         #expect(state.missingPrompts == ["en/say-digits:1000002", "en/say-digits:1000002"])
+    }
+
+    @Test func aWaitThatFailsIsTheCallerHangingUp() async {
+        // Asterisk answers WAIT FOR DIGIT with result=-1 before the HANGUP line that explains it.
+        let channel = ScriptedChannel(keys: [nil, nil], missing: ["wait-fails"])
+        let application = RecordingApplication()
+        let (outcome, _) = await MenuInterpreter(menu: Self.inbound, application: application).run(on: channel, state: Self.state())
+        #expect(outcome == .callerHungUp(node: "choose-language"))
+    }
+
+    @Test func aRecordingAsteriskCannotWriteDoesNotEndTheCall() async {
+        let channel = ScriptedChannel(keys: Self.register, missing: ["record"])
+        let application = RecordingApplication()
+        let (outcome, state) = await MenuInterpreter(menu: Self.inbound, application: application).run(on: channel, state: Self.state())
+        #expect(outcome == .handedOff(action: "queue"))
+        #expect(state.failedRecordings == ["helpline/complaints/1732200000.5-describe.wav"])
+        #expect(application.log.withLock { $0.actions.first { $0.0 == .createTicket }?.1["recording"] } == "")
     }
 
     @Test func aHangupAtAnyPointEndsCleanlyAndKeepsWhatWasCollected() async {
