@@ -106,8 +106,7 @@ public final class CallFlows: Sendable {
                 }
                 initial.variables[input] = value
             }
-            try await session.answer()
-            let (outcome, state) = await MenuInterpreter(menu: menu, application: application).run(on: session, state: initial)
+            let (outcome, state) = await MenuInterpreter(menu: menu, application: application, answers: true).run(on: session, state: initial)
             if !state.failedRecordings.isEmpty {
                 session.logger.error(
                     "Asterisk could not write a recording; create its folder (relative paths are under Asterisk's sounds folder) and let Asterisk write there",

@@ -58,9 +58,12 @@ public struct CallPlayer: Sendable {
     public var uniqueid: String
     /// The channel's language at the start.
     public var language: String
+    /// Hang up during this command (1 = the first command): Asterisk answers it with
+    /// `result=-1` and a `HANGUP` line, and then refuses commands that need the channel.
+    public var hangUpAtCommand: Int?
 
     /// A call with keys given as groups, like `["1", "3", "05"]`.
-    public init(keyGroups: [String], caller: String = "9876543210", dnid: String = "1076", uniqueid: String, language: String = "en", missingPrompts: Set<String> = []) {
+    public init(keyGroups: [String], caller: String = "9876543210", dnid: String = "1076", uniqueid: String, language: String = "en", missingPrompts: Set<String> = [], hangUpAtCommand: Int? = nil) {
         var keys: [Character?] = []
         for group in keyGroups {
             keys += group.map { Optional($0) }
@@ -72,6 +75,7 @@ public struct CallPlayer: Sendable {
         self.uniqueid = uniqueid
         self.language = language
         self.missingPrompts = missingPrompts
+        self.hangUpAtCommand = hangUpAtCommand
     }
 
     /// The environment block for `script` (`/inbound` or `inbound`).
@@ -103,6 +107,8 @@ public struct CallPlayer: Sendable {
             var variables: [String: String] = [:]
             var pending = ByteBuffer()
             var iterator = inbound.makeAsyncIterator()
+            var commands = 0
+            var hungUp = false
             func record(_ event: Event) {
                 events.append(event)
                 observe(event)
@@ -117,6 +123,21 @@ public struct CallPlayer: Sendable {
                 pending.moveReaderIndex(forwardBy: 1)
                 let words = Self.words(line)
                 guard let verb = words.first else { continue }
+                commands += 1
+                if let at = hangUpAtCommand, commands >= at {
+                    if !hungUp {
+                        // The caller hangs up during this command (captures: hangup-during-get-data).
+                        hungUp = true
+                        record(.hungUp)
+                        try await outbound.write(ByteBuffer(string: verb == "STREAM" ? "200 result=-1 endpos=0\nHANGUP\n" : "200 result=-1\nHANGUP\n"))
+                    } else if ["SET", "GET", "NOOP", "VERBOSE"].contains(verb) {
+                        if verb == "SET", words.count > 3 { variables[words[2]] = words[3] }
+                        try await outbound.write(ByteBuffer(string: "200 result=1\n"))
+                    } else {
+                        try await outbound.write(ByteBuffer(string: "511 Command Not Permitted on a dead channel or intercept routine\n"))
+                    }
+                    continue reading
+                }
                 var reply = "200 result=0\n"
                 switch (verb, words.dropFirst().first ?? "") {
                 case ("STREAM", "FILE"):

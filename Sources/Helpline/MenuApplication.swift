@@ -114,7 +114,6 @@ public struct HelplineMenuApplication: MenuApplication {
         let call = CallRecord(
             uniqueid: state.uniqueid.isEmpty ? "unknown-\(UUID().uuidString)" : state.uniqueid, caller: state.caller, dnid: state.dnid,
             language: state.language, script: state.menu, path: state.path, outcome: text, startedAt: state.startedAt, endedAt: now())
-        try? await store.recordCall(call)
         // Every call must be handled: a caller who hung up after choosing what the complaint is
         // about, before it was registered, is called back.
         if case .callerHungUp(let node) = outcome, state.variables["category"] != nil, state.variables["ticket"] == nil, !state.caller.isEmpty {
@@ -123,5 +122,7 @@ public struct HelplineMenuApplication: MenuApplication {
                 callerNumber: state.caller, callUniqueid: state.uniqueid.isEmpty ? nil : state.uniqueid, department: department,
                 queue: nil, reason: "hung up at \(node) before the complaint was registered", at: now())
         }
+        // The call row last: once it is there, everything the call left is stored.
+        try? await store.recordCall(call)
     }
 }

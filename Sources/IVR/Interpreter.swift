@@ -17,6 +17,8 @@ public protocol CallChannel: Sendable {
     func setVariable(_ name: String, _ value: String) async throws
     /// Hangs the call up.
     func hangUp() async throws
+    /// Answers the call (harmless when it is already up).
+    func answerCall() async throws
 }
 
 extension AGISession: CallChannel {
@@ -46,6 +48,10 @@ extension AGISession: CallChannel {
 
     public func hangUp() async throws {
         try await hangup()
+    }
+
+    public func answerCall() async throws {
+        try await answer()
     }
 }
 
@@ -136,11 +142,14 @@ public struct MenuInterpreter: Sendable {
 
     let menu: Menu
     let application: any MenuApplication
+    let answers: Bool
 
-    /// An interpreter for `menu` calling into `application`.
-    public init(menu: Menu, application: any MenuApplication) {
+    /// An interpreter for `menu` calling into `application`; with `answers`, it answers the
+    /// channel first (a caller gone by then ends the call like any other hangup).
+    public init(menu: Menu, application: any MenuApplication, answers: Bool = false) {
         self.menu = menu
         self.application = application
+        self.answers = answers
     }
 
     /// Runs one call to its end and returns how it ended and what it collected (the
@@ -165,6 +174,14 @@ public struct MenuInterpreter: Sendable {
     }
 
     private func walk(_ channel: some CallChannel, _ state: inout CallState) async throws -> CallOutcome {
+        if answers {
+            do {
+                try await channel.answerCall()
+            } catch let error as AGIError where error.code == .commandFailed {
+                // ANSWER fails (result=-1) on a channel that is gone; the HANGUP line follows.
+                throw AGIError(.hungUp, "ANSWER: the channel is gone (\(error.message))")
+            }
+        }
         try await channel.setVariable("CHANNEL(language)", state.language)
         var current: String? = menu.start
         var steps = 0

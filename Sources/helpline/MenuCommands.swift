@@ -113,10 +113,14 @@ struct Call: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Prompts to treat as missing, comma-separated (to try the fallbacks).", valueName: "names"))
     var missing = ""
 
+    @Option(name: .customLong("hang-up-at"), help: ArgumentHelp("Hang up during the Nth command of the daemon (to try what a hangup leaves behind).", valueName: "n"))
+    var hangUpAt: Int?
+
     func validate() throws {
         guard parseHostPort(agi) != nil else { throw ValidationError("--agi must be HOST:PORT, not '\(agi)'") }
         let allowed = Set("0123456789*#,")
         guard digits.allSatisfy(allowed.contains) else { throw ValidationError("--digits takes keys 0-9, * and # in comma-separated groups, not '\(digits)'") }
+        if let hangUpAt, hangUpAt < 1 { throw ValidationError("--hang-up-at counts commands from 1") }
     }
 
     func run() async throws {
@@ -126,7 +130,7 @@ struct Call: AsyncParsableCommand {
         let groups = digits.isEmpty ? [] : digits.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
         let player = CallPlayer(
             keyGroups: groups, caller: caller, dnid: dnid, uniqueid: "helpline-call-\(Int(Date().timeIntervalSince1970)).\(Int.random(in: 1...99_999))",
-            missingPrompts: Set(missing.split(separator: ",").map(String.init)))
+            missingPrompts: Set(missing.split(separator: ",").map(String.init)), hangUpAtCommand: hangUpAt)
         print("call \(player.uniqueid) from \(caller) to \(dnid): \(script), keys \(groups.isEmpty ? "(none)" : groups.joined(separator: " "))")
         do {
             let (_, variables) = try await player.run(script: script, to: address) { event in print("  \(event)") }

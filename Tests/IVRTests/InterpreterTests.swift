@@ -65,6 +65,8 @@ final class ScriptedChannel: CallChannel {
     func setVariable(_ name: String, _ value: String) async throws { _ = try step("set \(name)=\(value)") }
 
     func hangUp() async throws { _ = try step("hang up") }
+
+    func answerCall() async throws { _ = try step("answer") }
 }
 
 /// The application side, recording what the menu asked of it.

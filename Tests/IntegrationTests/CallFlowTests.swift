@@ -17,15 +17,15 @@ extension Integration {
             return url
         }
 
-        /// A daemon on the shipped menus and the sample directory with a fresh database; `board`
-        /// states are published before the calls.
-        static func withDaemon<T: Sendable>(pbx: PBXState? = nil, _ body: @Sendable (HelplineDaemon, SocketAddress) async throws -> T) async throws -> T {
+        /// A daemon on the shipped menus (or those in `menus`) and the sample directory with a
+        /// fresh database; `board` states are published before the calls.
+        static func withDaemon<T: Sendable>(pbx: PBXState? = nil, menus: URL? = nil, _ body: @Sendable (HelplineDaemon, SocketAddress) async throws -> T) async throws -> T {
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent("helpline-flows-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: folder) }
             var configuration = HelplineConfiguration()
             configuration.databasePath = folder.appendingPathComponent("helpline.sqlite").path
-            configuration.menusFolder = repository.appendingPathComponent("menus").path
+            configuration.menusFolder = (menus ?? repository.appendingPathComponent("menus")).path
             configuration.directoryPath = repository.appendingPathComponent("deploy/directory.yaml").path
             configuration.defaultPBX = "pbx1"
             let daemon = try HelplineDaemon(configuration: configuration, logger: Logger(label: "test"))
@@ -80,6 +80,59 @@ extension Integration {
                 #expect(decisions[1].reasonList.contains("the caller has open ticket \(ticket.number) in this category: back to department 'water'"))
                 let row = try #require(try await daemon.store.call(uniqueid: "e2e-register-1"))
                 #expect(row.outcome == "handed_off:queue")
+            }
+        }
+
+        @Test func aReloadDuringACallLeavesItOnItsMenuAndTheNextCallGetsTheNewOne() async throws {
+            let menus = FileManager.default.temporaryDirectory.appendingPathComponent("helpline-reload-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: menus, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: menus) }
+            let file = menus.appendingPathComponent("inbound.yaml")
+            let original = try String(contentsOf: Self.repository.appendingPathComponent("menus/inbound.yaml"), encoding: .utf8)
+            try original.write(to: file, atomically: true, encoding: .utf8)
+            try await Self.withDaemon(pbx: Self.staffed(), menus: menus) { daemon, address in
+                // While the first call hears its welcome, the menu changes: its main menu prompt is renamed.
+                let (during, _) = try await CallPlayer(keyGroups: ["2", "1", "1", "01"], uniqueid: "e2e-reload-1").run(script: "/inbound", to: address) { event in
+                    guard event == .played("welcome", key: nil) else { return }
+                    try? original.replacingOccurrences(of: "prompt: [main-menu]", with: "prompt: [main-menu-v2]").write(to: file, atomically: true, encoding: .utf8)
+                    let report = daemon.flows.reload()
+                    precondition(report.problems.isEmpty, "\(report.problems)")
+                }
+                #expect(during.contains(.played("main-menu", key: nil)), "the call in progress stays on the menu it started with")
+                #expect(!during.contains(.played("main-menu-v2", key: nil)))
+                let (after, _) = try await CallPlayer(keyGroups: ["2", "3"], uniqueid: "e2e-reload-2").run(script: "/inbound", to: address)
+                #expect(after.contains(.played("main-menu-v2", key: nil)), "the next call gets the new menu")
+            }
+        }
+
+        @Test func aHangupAtEveryCommandEndsCleanlyAndEveryChosenComplaintIsHandled() async throws {
+            try await Self.withDaemon(pbx: Self.staffed()) { daemon, address in
+                let (full, _) = try await CallPlayer(keyGroups: ["2", "1", "1", "01"], uniqueid: "e2e-hangup-full").run(script: "/inbound", to: address)
+                let commands = full.count
+                #expect(commands > 15)
+                for point in 1...commands {
+                    let uniqueid = "e2e-hangup-\(point)"
+                    let (events, _) = try await CallPlayer(keyGroups: ["2", "1", "1", "01"], caller: "90000\(point)", uniqueid: uniqueid, hangUpAtCommand: point)
+                        .run(script: "/inbound", to: address)
+                    #expect(events.last == .hungUp)
+                    // The server may close the connection as soon as the caller's HANGUP arrives, while
+                    // the session still finishes its bookkeeping: wait for the row (a liveness bound).
+                    var recorded = try await daemon.store.call(uniqueid: uniqueid)
+                    let end = Date().addingTimeInterval(10)
+                    while recorded == nil, Date() < end {
+                        try await Task.sleep(for: .milliseconds(10))
+                        recorded = try await daemon.store.call(uniqueid: uniqueid)
+                    }
+                    let call = try #require(recorded, "every call is recorded (hangup at command \(point))")
+                    let path = try JSONDecoder().decode([String].self, from: Data(call.path.utf8))
+                    let ticket = try await daemon.store.openTickets(callerNumber: "90000\(point)").first
+                    let callback = try await daemon.store.pendingCallbacks(limit: 1000).first { $0.callUniqueid == uniqueid }
+                    if path.contains("district") {
+                        // The caller chose what the complaint is about: a ticket or a callback, never nothing.
+                        #expect(ticket != nil || callback != nil, "hangup at command \(point) after \(path.last ?? "")")
+                    }
+                    #expect(call.outcome?.hasPrefix("caller_hung_up_at:") == true || call.outcome == "handed_off:queue", "\(call.outcome ?? "nil") at \(point)")
+                }
             }
         }
 
