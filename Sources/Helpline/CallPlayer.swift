@@ -92,7 +92,13 @@ public struct CallPlayer: Sendable {
 
     /// Runs the call against the FastAGI server at `address`; `observe` sees each event as it
     /// happens. Returns every event and the channel variables set.
-    public func run(script: String, to address: SocketAddress, observe: @Sendable (Event) -> Void = { _ in }) async throws -> (events: [Event], variables: [String: String]) {
+    ///
+    /// `commandLatency`, when given, receives for every command after the first the time from
+    /// this side's previous reply to the command's arrival: the daemon's time per command.
+    public func run(
+        script: String, to address: SocketAddress, commandLatency: (@Sendable (Duration) -> Void)? = nil,
+        observe: @Sendable (Event) -> Void = { _ in }
+    ) async throws -> (events: [Event], variables: [String: String]) {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(.allowRemoteHalfClosure, value: true)
             .connect(to: address) { channel in
@@ -109,6 +115,7 @@ public struct CallPlayer: Sendable {
             var iterator = inbound.makeAsyncIterator()
             var commands = 0
             var hungUp = false
+            var replied: ContinuousClock.Instant?
             func record(_ event: Event) {
                 events.append(event)
                 observe(event)
@@ -121,6 +128,7 @@ public struct CallPlayer: Sendable {
                 }
                 let line = pending.readString(length: newline - pending.readerIndex)!
                 pending.moveReaderIndex(forwardBy: 1)
+                if let commandLatency, let replied { commandLatency(ContinuousClock.now - replied) }
                 let words = Self.words(line)
                 guard let verb = words.first else { continue }
                 commands += 1
@@ -185,6 +193,7 @@ public struct CallPlayer: Sendable {
                 case ("HANGUP", _):
                     record(.hungUp)
                     try await outbound.write(ByteBuffer(string: "200 result=1\nHANGUP\n"))
+                    replied = nil
                     continue reading
                 case ("ANSWER", _), ("NOOP", _), ("VERBOSE", _):
                     record(.other(verb))
@@ -193,6 +202,7 @@ public struct CallPlayer: Sendable {
                     reply = "510 Invalid or unknown command\n"
                 }
                 try await outbound.write(ByteBuffer(string: reply))
+                if commandLatency != nil { replied = ContinuousClock.now }
             }
             // The server closed its side: Asterisk says HANGUP and closes too.
             try? await outbound.write(ByteBuffer(string: "HANGUP\n"))
