@@ -96,8 +96,8 @@ public struct CallPlayer: Sendable {
     /// `commandLatency`, when given, receives for every command after the first the time from
     /// this side's previous reply to the command's arrival: the daemon's time per command.
     public func run(
-        script: String, to address: SocketAddress, commandLatency: (@Sendable (Duration) -> Void)? = nil,
-        observe: @Sendable (Event) -> Void = { _ in }
+        script: String, to address: SocketAddress, observe: @Sendable (Event) -> Void = { _ in },
+        commandLatency: (@Sendable (Duration) -> Void)? = nil
     ) async throws -> (events: [Event], variables: [String: String]) {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(.allowRemoteHalfClosure, value: true)
