@@ -1,3 +1,4 @@
+import AGIServer
 public import NIOCore
 import NIOPosix
 
@@ -129,7 +130,7 @@ public struct CallPlayer: Sendable {
                 let line = pending.readString(length: newline - pending.readerIndex)!
                 pending.moveReaderIndex(forwardBy: 1)
                 if let commandLatency, let replied { commandLatency(ContinuousClock.now - replied) }
-                let words = Self.words(line)
+                let words = AGICommandLine.words(line)
                 guard let verb = words.first else { continue }
                 commands += 1
                 if let at = hangUpAtCommand, commands >= at {
@@ -208,36 +209,5 @@ public struct CallPlayer: Sendable {
             try? await outbound.write(ByteBuffer(string: "HANGUP\n"))
             return (events, variables)
         }
-    }
-
-    /// Splits a command the way Asterisk's parser does: spaces separate words, double quotes
-    /// group, a backslash escapes the next character.
-    static func words(_ line: String) -> [String] {
-        var words: [String] = []
-        var current = ""
-        var inQuotes = false
-        var escaped = false
-        var started = false
-        for character in line {
-            if escaped {
-                current.append(character)
-                escaped = false
-            } else if character == "\\" {
-                escaped = true
-                started = true
-            } else if character == "\"" {
-                inQuotes.toggle()
-                started = true
-            } else if character == " ", !inQuotes {
-                if started { words.append(current) }
-                current = ""
-                started = false
-            } else {
-                current.append(character)
-                started = true
-            }
-        }
-        if started { words.append(current) }
-        return words
     }
 }

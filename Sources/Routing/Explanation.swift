@@ -54,20 +54,21 @@ extension CallDecision {
 }
 
 extension DecisionInputs {
-    static var encoder: JSONEncoder {
+    /// One encoder for every decision (it is thread-safe); it was built anew per decision.
+    static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.dateEncodingStrategy = .iso8601
         return encoder
-    }
+    }()
 
-    static var decoder: JSONDecoder {
+    static let decoder: JSONDecoder = {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         decoder.dateDecodingStrategy = .iso8601
         return decoder
-    }
+    }()
 
     /// Reads the JSON a stored decision holds.
     public init(json: String) throws {

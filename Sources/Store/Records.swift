@@ -12,9 +12,8 @@ public enum TicketSource: String, Codable, Sendable, CaseIterable {
 }
 
 /// A complaint as stored.
-public struct Ticket: Codable, Sendable, Hashable, FetchableRecord, TableRecord {
+public struct Ticket: Sendable, Hashable, FetchableRecord, TableRecord {
     public static let databaseTableName = "tickets"
-    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
 
     /// The row id.
     public var id: Int64

@@ -91,7 +91,7 @@ import Testing
                 var buffer = ByteBuffer()
                 try command.encode(into: &buffer)
                 let line = Array(buffer.readableBytesView.dropLast())
-                let words = asteriskWords(line).map { String(decoding: $0, as: UTF8.self) }
+                let words = AGICommandLine.words(line).map { String(decoding: $0, as: UTF8.self) }
                 switch command.name {
                 case "SET VARIABLE": #expect(words == ["SET", "VARIABLE", "V", value], "\(command)")
                 case "EXEC": #expect(words == ["EXEC", value, other], "\(command)")
@@ -128,11 +128,11 @@ import Testing
             let capture = try Capture.load("agi/" + file)
             let sent = capture.events.compactMap { event -> [String]? in
                 guard case .toAsterisk(let bytes) = event else { return nil }
-                return asteriskWords(Array(bytes.dropLast())).map { String(decoding: $0, as: UTF8.self) }
+                return AGICommandLine.words(Array(bytes.dropLast())).map { String(decoding: $0, as: UTF8.self) }
             }
             var buffer = ByteBuffer()
             try command.encode(into: &buffer)
-            let ours = asteriskWords(Array(buffer.readableBytesView.dropLast())).map { String(decoding: $0, as: UTF8.self) }
+            let ours = AGICommandLine.words(Array(buffer.readableBytesView.dropLast())).map { String(decoding: $0, as: UTF8.self) }
             #expect(sent.contains(ours), "\(command) is not among the commands of \(file)")
         }
     }

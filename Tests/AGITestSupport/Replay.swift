@@ -1,3 +1,4 @@
+import AGIServer
 public import NIOCore
 import Synchronization
 
@@ -38,8 +39,8 @@ public func replay(_ capture: Capture, to address: SocketAddress) async throws -
                     return report
                 }
                 report.commands.append(line)
-                let ours = asteriskWords(line).map { $0.lowercased() }
-                let theirs = asteriskWords(expected).map { $0.lowercased() }
+                let ours = AGICommandLine.words(line).map { $0.lowercased() }
+                let theirs = AGICommandLine.words(expected).map { $0.lowercased() }
                 if ours != theirs { report.mismatches.append("expected '\(expected)', got '\(line)'") }
             case .serverClosed:
                 sawServerClose = true

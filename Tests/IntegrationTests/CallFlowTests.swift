@@ -158,7 +158,7 @@ extension Integration {
         }
 
         @Test func statusByNumberRightMistypedAndUnknown() async throws {
-            try await Self.withDaemon(pbx: Self.staffed()) { daemon, address in
+            try await Self.withDaemon(pbx: Self.staffed()) { _, address in
                 let (_, registered) = try await CallPlayer(keyGroups: ["2", "1", "2", "02"], uniqueid: "e2e-status-1").run(script: "/inbound", to: address)
                 let number = try #require(registered["HELPLINE_TICKET"])
                 var mistyped = Array(number)
@@ -172,7 +172,6 @@ extension Integration {
                 #expect(events.contains(.played("status-assigned", key: nil)))
                 let (unknownEvents, _) = try await CallPlayer(keyGroups: ["2", "2", unknown + "#"], caller: "5550101", uniqueid: "e2e-status-3").run(script: "/inbound", to: address)
                 #expect(unknownEvents.contains(.played("unknown-ticket", key: nil)))
-                _ = daemon
             }
         }
 

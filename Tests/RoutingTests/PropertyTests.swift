@@ -56,7 +56,6 @@ import Testing
     @Test func decisionsKeepTheirPromisesOverRandomDirectoriesAndLoads() {
         var g = SplitMix(seed: 20_261_122)
         let pbxs = ["pbx1", "pbx2"]
-        var checked = 0
         for _ in 0..<300 {
             let directory = Self.randomDirectory(&g, pbxs: pbxs)
             for _ in 0..<40 {
@@ -72,7 +71,6 @@ import Testing
                 let category: String? = Int.random(in: 0..<10, using: &g) == 0 ? nil : "c\(Int.random(in: 0..<22, using: &g))"
                 let call = CallInput(callerNumber: "9", language: "en", pbx: pbx, category: category, district: ["1", "2", "3", nil].randomElement(using: &g)!)
                 let decision = directory.decide(call, load: load, now: now)
-                checked += 1
 
                 // A decision names an existing queue of the call's PBX, or a callback/complaint.
                 switch decision.action {
@@ -96,11 +94,9 @@ import Testing
                     }
                     #expect(!allowed.contains { (figures[$0]?.available ?? 0) > 0 }, "\(decision) with \(figures)")
                 }
-                // Reasons are never empty and a callback always carries its wait or its cause.
                 #expect(!decision.reasons.isEmpty)
             }
         }
-        #expect(checked == 12_000)
     }
 
     @Test func theLadderNeverSkipsL1AndNeverGoesPastL2() {

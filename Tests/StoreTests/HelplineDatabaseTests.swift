@@ -3,13 +3,9 @@ import Store
 import Testing
 
 @Suite struct HelplineDatabaseTests {
-    static func temporaryPath(_ name: String) -> String {
-        FileManager.default.temporaryDirectory.appendingPathComponent("helpline-\(UUID().uuidString)-\(name)").path
-    }
-
     @Test func opensANewFileInWALMode() throws {
-        let path = Self.temporaryPath("new.sqlite")
-        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        let file = try TemporaryDatabase()
+        let path = file.path
         let database = try HelplineDatabase(path: path)
         #expect(try database.journalMode() == "wal")
         #expect(FileManager.default.fileExists(atPath: path))
@@ -18,7 +14,8 @@ import Testing
     }
 
     @Test func refusesAPathItCannotOpenWithAClearMessage() throws {
-        let path = Self.temporaryPath("missing-directory") + "/helpline.sqlite"
+        let file = try TemporaryDatabase()
+        let path = file.folder.appendingPathComponent("missing-directory/helpline.sqlite").path
         do {
             _ = try HelplineDatabase(path: path)
             Issue.record("opened \(path)")
@@ -28,8 +25,8 @@ import Testing
     }
 
     @Test func refusesAFileThatIsNotADatabase() throws {
-        let path = Self.temporaryPath("not-a-database.sqlite")
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        let file = try TemporaryDatabase()
+        let path = file.path
         try Data(repeating: 0x41, count: 4096).write(to: URL(fileURLWithPath: path))
         #expect(throws: DatabaseOpenError.self) { try HelplineDatabase(path: path) }
     }
