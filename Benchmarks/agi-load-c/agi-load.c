@@ -4,7 +4,14 @@
 //
 //   agi-load-c --port P [--host H] --concurrency N --duration S [--warmup S] [--think MS]
 //   agi-load-c --port P [--host H] --idle N --hold S [--open-window K]
+//   agi-load-c --port P [--host H] --ivr KEYS --concurrency N --duration S [--warmup S] [--think MS]
 //   common: [--threads T] [--server-pid PID]
+//
+// --ivr runs Helpline's real /inbound menu instead of the fixed 8-command script: each call
+// answers every command the way Asterisk 22 does (the same replies as Helpline's CallPlayer,
+// from the captures), a prompt that accepts keys or WAIT FOR DIGIT takes the next scripted key,
+// each key group (2,1,1,01) ends with a silence, and the call counts as complete when the
+// daemon hands it to the dialplan with HELPLINE_ACTION and a non-empty HELPLINE_TICKET.
 //
 // Each load thread runs one epoll loop (edge-triggered, non-blocking sockets) over its share of
 // the channels; the main thread only starts them, prints progress once a second, reads /proc
@@ -164,6 +171,7 @@ static struct {
     double hold;
     int open_window;
     int server_pid; // 0: not given
+    const char *ivr; // --ivr KEYS, or NULL
     // Derived.
     union {
         struct sockaddr sa;
@@ -175,6 +183,8 @@ static struct {
     uint64_t window_start, window_end, think_ns, grace;
     char head[512], middle[128];
     size_t head_len, middle_len;
+    signed char keys[64]; // --ivr: the keys in order, -1 for the silence after each group
+    int nkeys;
 } G = {.host = "127.0.0.1", .threads = 1, .duration = 10, .warmup = 2, .hold = 10, .open_window = 256};
 
 static const char env_tail[] =
@@ -188,6 +198,8 @@ static const char usage[] =
     "       agi-load-c --port P [--host H] --idle N --hold S [--open-window K] [--threads T] [--server-pid PID]\n"
     "  --concurrency N  closed loop: N channels, each running sessions back to back\n"
     "  --duration S     measuring time in seconds (default 10), after --warmup S (default 2)\n"
+    "       agi-load-c --port P [--host H] --ivr KEYS --concurrency N --duration S [--warmup S] [--think MS] [--threads T] [--server-pid PID]\n"
+    "  --ivr KEYS       run Helpline's /inbound menu with these key groups (like 2,1,1,01) instead of the fixed script\n"
     "  --think MS       wait MS milliseconds (\xc2\xb1" "50 %) before each reply, like a prompt playing (default 0)\n"
     "  --idle N         open N sessions, answer ANSWER, then leave the second command unanswered\n"
     "  --hold S         how long to hold the N idle sessions (default 10)\n"
@@ -218,6 +230,8 @@ typedef struct conn {
     uint16_t inlen;
     int step;
     int session_errors;
+    int key_pos;                // --ivr: the next key
+    uint8_t got_ticket, got_action; // --ivr: what the daemon handed to the dialplan
     uint64_t sent_at;
     uint64_t connect_at;
     // Think time: the held-back reply and its place in the timer wheel.
@@ -297,6 +311,18 @@ static size_t build_env(loop_t *L) {
     static const char hex[] = "0123456789abcdef";
     uint64_t number = L->number;
     L->number += (uint64_t)G.threads;
+    if (G.ivr) {
+        // A caller number per call (9 and nine digits), so no caller piles up open tickets.
+        int n = snprintf(L->env, sizeof L->env,
+                         "%s%08llx%s%llu\nagi_version: 22.10.1\nagi_callerid: 9%09llu\nagi_calleridname: Load Caller\n"
+                         "agi_callingpres: 0\nagi_callingani2: 0\nagi_callington: 0\nagi_callingtns: 0\nagi_dnid: 1076\n"
+                         "agi_rdnis: unknown\nagi_context: helpline-in\nagi_extension: 1076\nagi_priority: 1\n"
+                         "agi_enhanced: 0.0\nagi_accountcode: \nagi_threadid: 140013700675264\nagi_arg_1: 1076\n"
+                         "agi_arg_2: 9%09llu\n\n",
+                         G.head, (unsigned long long)(number & 0xffffffffu), G.middle, (unsigned long long)number,
+                         (unsigned long long)(number % 1000000000ull), (unsigned long long)(number % 1000000000ull));
+        return (size_t)n;
+    }
     char *p = L->env;
     memcpy(p, G.head, G.head_len);
     p += G.head_len;
@@ -348,7 +374,7 @@ static void close_conn(loop_t *L, conn_t *c) {
     c->fd = -1;
     c->pend_off = c->pend_len = 0;
     if (c->state == ST_RUNNING)
-        add_error(L, E_INCOMPLETE, "the connection closed after %d of %d commands", c->step, COMMANDS);
+        add_error(L, E_INCOMPLETE, "the connection closed after %d commands", c->step);
     else if (c->state == ST_HELD)
         add_error(L, E_DROPPED, "the connection of a held session closed");
     c->state = ST_FINISHED;
@@ -421,6 +447,8 @@ static int start_session(loop_t *L, conn_t *c) {
     c->completed = c->was_held = 0;
     c->inlen = 0;
     c->step = c->session_errors = 0;
+    c->key_pos = 0;
+    c->got_ticket = c->got_action = 0;
     c->preply = NULL;
     c->pend_off = c->pend_len = 0;
     c->connect_at = L->now;
@@ -562,6 +590,102 @@ static void tick(loop_t *L) {
     }
 }
 
+// MARK: --ivr: Asterisk's answers to Helpline's menu
+
+static char key_played[256][40]; // STREAM FILE interrupted by the key
+static char key_waited[256][24]; // WAIT FOR DIGIT answered with the key
+static const char played_out[] = "200 result=0 endpos=16000\n";
+static const char silence[] = "200 result=0\n";
+static const char recorded[] = "200 result=0 (timeout) endpos=16000\n";
+static const char accepted[] = "200 result=1\n";
+static const char hung_up[] = "200 result=1\nHANGUP\n";
+
+static void ivr_setup(void) {
+    for (int k = 1; k < 256; k++) {
+        snprintf(key_played[k], sizeof key_played[k], "200 result=%d endpos=8000\n", k);
+        snprintf(key_waited[k], sizeof key_waited[k], "200 result=%d\n", k);
+    }
+    G.nkeys = 0;
+    for (const char *p = G.ivr;; p++) {
+        if (G.nkeys >= (int)sizeof G.keys - 1) fail("--ivr: too many keys");
+        if (*p == ',' || *p == 0) {
+            G.keys[G.nkeys++] = -1;
+            if (*p == 0) break;
+        } else if ((*p >= '0' && *p <= '9') || *p == '*' || *p == '#') {
+            G.keys[G.nkeys++] = (signed char)*p;
+        } else {
+            fail("--ivr: '%c' is not a key (0-9, * and #, groups separated by commas)", *p);
+        }
+    }
+}
+
+static inline int starts(const char *line, size_t len, const char *prefix, size_t plen) {
+    return len >= plen && memcmp(line, prefix, plen) == 0;
+}
+
+/// The n-th space-separated word of `line` (quotes kept), as a pointer and length; 0 if absent.
+static size_t word(const char *line, size_t len, int n, const char **out) {
+    size_t i = 0;
+    for (int w = 0; i < len; w++) {
+        while (i < len && line[i] == ' ') i++;
+        size_t start = i;
+        if (i < len && line[i] == '"') {
+            i++;
+            while (i < len && line[i] != '"') i += line[i] == '\\' ? 2 : 1;
+            if (i < len) i++;
+        } else {
+            while (i < len && line[i] != ' ') i++;
+        }
+        if (w == n) {
+            *out = line + start;
+            return i > len ? len - start : i - start;
+        }
+    }
+    return 0;
+}
+
+/// The next scripted key for a prompt or wait: the key, -1 for a silence, -2 when none are left.
+static inline int next_key(conn_t *c) { return c->key_pos < G.nkeys ? G.keys[c->key_pos++] : -2; }
+
+/// What Asterisk answers to one command of Helpline's menu (CallPlayer's replies).
+static const char *ivr_reply(loop_t *L, conn_t *c, const char *line, size_t len, size_t *out_len) {
+    c->step++;
+    const char *reply;
+    if (starts(line, len, S("STREAM FILE "))) {
+        const char *escape;
+        size_t elen = word(line, len, 3, &escape);
+        if (elen >= 2 && escape[0] == '"') { escape++; elen -= 2; }
+        int key = elen > 0 ? next_key(c) : -2;
+        reply = key > 0 && memchr(escape, key, elen) ? key_played[key] : played_out;
+    } else if (starts(line, len, S("WAIT FOR DIGIT"))) {
+        int key = next_key(c);
+        reply = key > 0 ? key_waited[key] : silence;
+    } else if (starts(line, len, S("SET VARIABLE "))) {
+        const char *name, *value;
+        size_t nlen = word(line, len, 2, &name), vlen = word(line, len, 3, &value);
+        if (nlen == 15 && memcmp(name, "HELPLINE_TICKET", 15) == 0)
+            c->got_ticket = vlen > 2 || (vlen > 0 && value[0] != '"');
+        else if (nlen == 15 && memcmp(name, "HELPLINE_ACTION", 15) == 0)
+            c->got_action = vlen > 0;
+        reply = accepted;
+    } else if (starts(line, len, S("RECORD FILE "))) {
+        reply = recorded;
+    } else if (starts(line, len, S("SAY ")) || starts(line, len, S("ANSWER")) || starts(line, len, S("NOOP")) ||
+               starts(line, len, S("VERBOSE "))) {
+        reply = silence;
+    } else if (starts(line, len, S("GET VARIABLE ")) || starts(line, len, S("GET FULL VARIABLE "))) {
+        reply = "200 result=0\n";
+    } else if (len == 6 && memcmp(line, "HANGUP", 6) == 0) {
+        reply = hung_up;
+    } else {
+        c->session_errors++;
+        add_error(L, E_UNKNOWN, "command %d unknown to this player: '%.*s'", c->step, (int)(len > 160 ? 160 : len), line);
+        reply = unknown_reply;
+    }
+    *out_len = strlen(reply);
+    return reply;
+}
+
 /// One command line from the server (without its LF).
 static void handle_line(loop_t *L, conn_t *c, const char *line, size_t len) {
     uint64_t now = now_ns();
@@ -580,6 +704,19 @@ static void handle_line(loop_t *L, conn_t *c, const char *line, size_t len) {
         hist_record(&L->latency, latency);
         hist_record(c->step == 0 ? &L->first : &L->later, latency);
         L->commands++;
+    }
+    if (G.ivr) {
+        size_t answer_len;
+        const char *answer = ivr_reply(L, c, line, len, &answer_len);
+        if (G.think_ns == 0) {
+            c->sent_at = now_ns();
+            send_out(L, c, answer, answer_len);
+        } else {
+            c->preply = answer;
+            c->preply_len = answer_len;
+            wheel_insert(L, c, jittered(L, G.think_ns));
+        }
+        return;
     }
     int index = c->step++;
     int rule;
@@ -616,7 +753,13 @@ static void handle_line(loop_t *L, conn_t *c, const char *line, size_t len) {
 
 /// The server closed its side: the script is over. Asterisk writes its final HANGUP and closes.
 static void on_eof(loop_t *L, conn_t *c) {
-    if (c->state == ST_RUNNING) {
+    if (c->state == ST_RUNNING && G.ivr) {
+        if (c->got_ticket && c->got_action && c->session_errors == 0)
+            c->completed = 1;
+        else if (c->session_errors == 0)
+            add_error(L, E_INCOMPLETE, "the daemon ended the call after %d commands without handing over a ticket%s",
+                      c->step, c->got_action ? "" : " and an action");
+    } else if (c->state == ST_RUNNING) {
         if (c->step == COMMANDS && c->session_errors == 0)
             c->completed = 1;
         else if (c->step != COMMANDS)
@@ -975,6 +1118,7 @@ static void parse(int argc, char **argv) {
         else if (!strcmp(a, "--hold")) G.hold = parse_seconds(a, VALUE());
         else if (!strcmp(a, "--open-window")) G.open_window = at_least_one(parse_integer(a, VALUE()));
         else if (!strcmp(a, "--server-pid")) G.server_pid = (int)parse_integer(a, VALUE());
+        else if (!strcmp(a, "--ivr")) G.ivr = VALUE();
         else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             fputs(usage, stdout);
             exit(0);
@@ -983,6 +1127,7 @@ static void parse(int argc, char **argv) {
     }
     if (G.port <= 0) fail("--port is required");
     if ((G.concurrency == 0) == (G.idle == 0)) fail("give either --concurrency or --idle");
+    if (G.ivr && G.idle) fail("--ivr runs with --concurrency, not --idle");
     memset(&G.addr, 0, sizeof G.addr);
     if (inet_pton(AF_INET, G.host, &G.addr.in4.sin_addr) == 1) {
         G.family = AF_INET;
@@ -1113,8 +1258,8 @@ static void print_errors(const totals_t *t) {
 // MARK: Closed loop
 
 static void closed_loop(void) {
-    printf("agi-load-c: closed loop, %d channels on %d thread(s) against %s:%d, warmup %s s, measuring %s s%s%s%s\n",
-           G.concurrency, G.threads, G.host, G.port, fx(G.warmup, 1), fx(G.duration, 1),
+    printf("agi-load-c: %sclosed loop, %d channels on %d thread(s) against %s:%d, warmup %s s, measuring %s s%s%s%s\n",
+           G.ivr ? "Helpline's /inbound menu, " : "", G.concurrency, G.threads, G.host, G.port, fx(G.warmup, 1), fx(G.duration, 1),
            G.think_ms > 0 ? ", think " : "", G.think_ms > 0 ? fx(G.think_ms, 1) : "",
            G.think_ms > 0 ? " ms \xc2\xb1" "50 %" : "");
     uint64_t start = now_ns();
@@ -1172,7 +1317,7 @@ static void closed_loop(void) {
            us(hist_percentile(&t->latency, 0.5)), us(hist_percentile(&t->latency, 0.99)),
            us(hist_percentile(&t->latency, 0.999)), us(t->latency.max), fx(hist_mean(&t->latency) / 1000, 1),
            (unsigned long long)t->latency.total);
-    const char *names[2] = {"first command", "commands 2-8 "};
+    const char *names[2] = {"first command", G.ivr ? "later commands" : "commands 2-8 "};
     const hist_t *hists[2] = {&t->first, &t->later};
     for (int i = 0; i < 2; i++)
         printf("    %s      p50 %s \xc2\xb5s  p99 %s \xc2\xb5s  p99.9 %s \xc2\xb5s  max %s \xc2\xb5s\n", names[i],
@@ -1182,10 +1327,10 @@ static void closed_loop(void) {
 
     char result[2048];
     int len = snprintf(result, sizeof result,
-                       "RESULT mode=closed concurrency=%d threads=%d think_ms=%s duration_s=%s sessions=%llu "
+                       "RESULT mode=%s concurrency=%d threads=%d think_ms=%s duration_s=%s sessions=%llu "
                        "sessions_per_s=%s commands=%llu commands_per_s=%s errors=%llu p50_us=%s p99_us=%s p999_us=%s "
                        "max_us=%s first_p99_us=%s later_p99_us=%s load_cpu_s=%s",
-                       G.concurrency, G.threads, fx(G.think_ms, 1), fx(window, 1),
+                       G.ivr ? "ivr" : "closed", G.concurrency, G.threads, fx(G.think_ms, 1), fx(window, 1),
                        (unsigned long long)t->completed_in_window, fx(sessions_per_s, 1),
                        (unsigned long long)t->commands, fx(commands_per_s, 1),
                        (unsigned long long)error_total(t->errors), us(hist_percentile(&t->latency, 0.5)),
@@ -1343,9 +1488,11 @@ int main(int argc, char **argv) {
 
     // The environment block of a real Asterisk 22 for AGI(agi://HOST:PORT/bench,1076,5550100)
     // (shared/captures/agi/normal-session-inbound.txt), as Script.swift builds it.
+    const char *script = G.ivr ? "inbound" : "bench";
+    if (G.ivr) ivr_setup();
     int n = snprintf(G.head, sizeof G.head,
-                     "agi_network: yes\nagi_network_script: bench\nagi_request: agi://%s:%d/bench\nagi_channel: Local/s@bench-",
-                     G.host, G.port);
+                     "agi_network: yes\nagi_network_script: %s\nagi_request: agi://%s:%d/%s\nagi_channel: Local/s@bench-",
+                     script, G.host, G.port, script);
     if (n < 0 || (size_t)n >= sizeof G.head) fail("--host is too long");
     G.head_len = (size_t)n;
     n = snprintf(G.middle, sizeof G.middle, ";1\nagi_language: en\nagi_type: Local\nagi_uniqueid: bench-%lld.",
