@@ -46,7 +46,7 @@ extension CallDecision {
             call: call, decidedAt: now, figuresAsOf: load.asOf, staleSince: load.staleSince, queues: weighed,
             action: action, department: department, priority: priority, emergency: emergency, officer: officer,
             estimatedWaitSeconds: estimatedWaitSeconds)
-        let json = (try? DecisionInputs.encoder.encode(inputs)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        let json = inputs.json
         return RoutingDecisionInput(
             callUniqueid: call.uniqueid, inputsJSON: json, outcome: action.rawValue, department: department,
             queue: queue?.description, priority: priority, reasons: reasons.map(\.description))
@@ -54,7 +54,101 @@ extension CallDecision {
 }
 
 extension DecisionInputs {
-    /// One encoder for every decision (it is thread-safe); it was built anew per decision.
+    /// The JSON stored with the decision: what ``encoder`` writes, byte for byte, written by
+    /// hand because `JSONEncoder` cost more than the rest of the decision (BENCHMARKS.md,
+    /// section 6). Keys are snake_case and sorted; absent values are left out.
+    public var json: String {
+        var json = JSONText()
+        json.beginObject()
+        json.key("action")
+        json.string(action.rawValue)
+        json.key("call")
+        json.beginObject()
+        json.key("caller_number")
+        json.string(call.callerNumber)
+        if let category = call.category {
+            json.key("category")
+            json.string(category)
+        }
+        if let district = call.district {
+            json.key("district")
+            json.string(district)
+        }
+        json.key("language")
+        json.string(call.language)
+        json.key("open_tickets")
+        json.beginArray()
+        for ticket in call.openTickets {
+            json.beginObject()
+            if let category = ticket.category {
+                json.key("category")
+                json.string(category)
+            }
+            json.key("department")
+            json.string(ticket.department)
+            json.key("number")
+            json.string(ticket.number)
+            json.endObject()
+        }
+        json.endArray()
+        json.key("pbx")
+        json.string(call.pbx)
+        if let uniqueid = call.uniqueid {
+            json.key("uniqueid")
+            json.string(uniqueid)
+        }
+        json.endObject()
+        json.key("decided_at")
+        json.date(decidedAt)
+        if let department {
+            json.key("department")
+            json.string(department)
+        }
+        json.key("emergency")
+        json.bool(emergency)
+        if let estimatedWaitSeconds {
+            json.key("estimated_wait_seconds")
+            json.number(estimatedWaitSeconds)
+        }
+        json.key("figures_as_of")
+        json.date(figuresAsOf)
+        if let officer {
+            json.key("officer")
+            json.string(officer)
+        }
+        json.key("priority")
+        json.number(priority)
+        json.key("queues")
+        json.beginObject()
+        for (name, figures) in queues.sorted(by: { $0.key < $1.key }) {
+            json.key(name)
+            json.beginObject()
+            json.key("available")
+            json.number(figures.available)
+            json.key("average_talk_seconds")
+            json.number(figures.averageTalkSeconds)
+            json.key("callers_waiting")
+            json.number(figures.callersWaiting)
+            json.key("logged_in")
+            json.number(figures.loggedIn)
+            json.key("longest_wait_seconds")
+            json.number(figures.longestWaitSeconds)
+            json.key("maximum_callers")
+            json.number(figures.maximumCallers)
+            json.key("paused")
+            json.number(figures.paused)
+            json.endObject()
+        }
+        json.endObject()
+        if let staleSince {
+            json.key("stale_since")
+            json.date(staleSince)
+        }
+        json.endObject()
+        return json.text
+    }
+
+    /// The encoder ``json`` matches (tests compare the two).
     static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]

@@ -232,7 +232,7 @@ public struct CallRecord: Codable, Sendable, Hashable, FetchableRecord, Persista
         self.dnid = dnid
         self.language = language
         self.script = script
-        self.path = String(decoding: (try? JSONEncoder().encode(path)) ?? Data("[]".utf8), as: UTF8.self)
+        self.path = JSONText.array(path)
         self.outcome = outcome
         self.startedAt = startedAt
         self.queuedAt = queuedAt

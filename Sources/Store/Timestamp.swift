@@ -6,7 +6,16 @@ import Foundation
 enum Timestamp {
     /// The text for `date`, rounded to the millisecond.
     static func text(_ date: Date) -> String {
-        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        format(milliseconds: Int64((date.timeIntervalSince1970 * 1000).rounded()), iso8601: false)
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SSZ`, the fraction of a second dropped: what `JSONEncoder`'s
+    /// `.iso8601` date strategy writes.
+    static func iso8601(_ date: Date) -> String {
+        format(milliseconds: Int64(date.timeIntervalSince1970.rounded(.down)) * 1000, iso8601: true)
+    }
+
+    private static func format(milliseconds: Int64, iso8601: Bool) -> String {
         var days = milliseconds / 86_400_000
         var rest = milliseconds % 86_400_000
         if rest < 0 {
@@ -14,7 +23,7 @@ enum Timestamp {
             days -= 1
         }
         let (year, month, day) = civil(days: days)
-        var bytes = [UInt8](repeating: 0, count: 23)
+        var bytes = [UInt8](repeating: 0, count: iso8601 ? 20 : 23)
         func put(_ value: Int64, _ at: Int, _ width: Int) {
             var value = value
             for index in stride(from: at + width - 1, through: at, by: -1) {
@@ -27,14 +36,18 @@ enum Timestamp {
         put(month, 5, 2)
         bytes[7] = UInt8(ascii: "-")
         put(day, 8, 2)
-        bytes[10] = UInt8(ascii: " ")
+        bytes[10] = UInt8(ascii: iso8601 ? "T" : " ")
         put(rest / 3_600_000, 11, 2)
         bytes[13] = UInt8(ascii: ":")
         put(rest / 60_000 % 60, 14, 2)
         bytes[16] = UInt8(ascii: ":")
         put(rest / 1000 % 60, 17, 2)
-        bytes[19] = UInt8(ascii: ".")
-        put(rest % 1000, 20, 3)
+        if iso8601 {
+            bytes[19] = UInt8(ascii: "Z")
+        } else {
+            bytes[19] = UInt8(ascii: ".")
+            put(rest % 1000, 20, 3)
+        }
         return String(decoding: bytes, as: UTF8.self)
     }
 

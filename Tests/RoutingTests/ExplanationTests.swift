@@ -1,5 +1,5 @@
 import Foundation
-import Routing
+@testable import Routing
 import Store
 import Testing
 
@@ -42,5 +42,43 @@ import Testing
         #expect(text.contains("outcome       queue → q@p"))
         #expect(text.contains(#"inputs        {"from":"an older build"}"#))
         #expect(text.contains("- because"))
+    }
+}
+
+@Suite struct DecisionInputsJSONTests {
+    /// Every field, present and absent, with awkward text: the hand-written JSON is what
+    /// JSONEncoder writes, and it reads back to the same inputs.
+    @Test func handWrittenJSONIsJSONEncodersAndReadsBack() throws {
+        var generator = SystemRandomNumberGenerator()
+        for round in 0..<200 {
+            let open = (0..<(round % 3)).map { OpenTicket(number: "10000\(round)\($0)", category: $0 == 0 ? nil : "water/\"leak\"", department: "water") }
+            let call = CallInput(
+                uniqueid: round % 4 == 0 ? nil : "1732200000.\(round)", callerNumber: "98765\(round)", language: ["hi", "en", "vi"][round % 3],
+                pbx: "pbx\(round % 2)", category: round % 5 == 0 ? nil : "pothole", district: round % 6 == 0 ? nil : "0\(round % 9)",
+                openTickets: open)
+            var queues: [String: QueueLoad] = [:]
+            for index in 0..<(round % 4) {
+                queues["q-\(index)@pbx\(index % 2)"] = QueueLoad(
+                    loggedIn: Int.random(in: 0...50, using: &generator), available: Int.random(in: 0...10, using: &generator),
+                    paused: index, callersWaiting: Int.random(in: 0...40, using: &generator),
+                    longestWaitSeconds: Double(Int.random(in: 0...9999, using: &generator)) / 10,
+                    averageTalkSeconds: Double(Int.random(in: 0...99999, using: &generator)) / 100, maximumCallers: index * 10)
+            }
+            let inputs = DecisionInputs(
+                call: call, decidedAt: Date(timeIntervalSince1970: 1_795_243_800 + Double(round) * 61.37),
+                figuresAsOf: Date(timeIntervalSince1970: round % 7 == 0 ? 0 : 1_795_243_790.5),
+                staleSince: round % 3 == 0 ? Date(timeIntervalSince1970: 1_795_243_000) : nil, queues: queues,
+                action: [.queue, .overflowQueue, .callbackOffer, .complaintOnly, .closed][round % 5],
+                department: round % 8 == 0 ? nil : "water", priority: round % 10, emergency: round % 9 == 0,
+                officer: round % 2 == 0 ? "l1-water-07" : nil, estimatedWaitSeconds: round % 2 == 1 ? Double(round) * 1.5 : nil)
+            let ours = inputs.json
+            let theirs = String(decoding: try DecisionInputs.encoder.encode(inputs), as: UTF8.self)
+            #expect(ours == theirs)
+            // Dates are stored to the whole second.
+            var stored = inputs
+            stored.decidedAt = Date(timeIntervalSince1970: inputs.decidedAt.timeIntervalSince1970.rounded(.down))
+            stored.figuresAsOf = Date(timeIntervalSince1970: inputs.figuresAsOf.timeIntervalSince1970.rounded(.down))
+            #expect(try DecisionInputs(json: ours) == stored)
+        }
     }
 }
