@@ -98,7 +98,7 @@ public final class CallFlows: Sendable {
                 throw AGIError(.commandFailed, "no routing directory is loaded; the dialplan's fallback takes the call")
             }
             let pbx = session.environment.query("pbx").flatMap { $0.isEmpty ? nil : $0 } ?? defaultPBX
-            let application = HelplineMenuApplication(store: store, directory: { directory }, liveLoad: { liveLoad(pbx) }, pbx: pbx)
+            let application = HelplineMenuApplication(store: store, directory: { directory }, liveLoad: { liveLoad(pbx) }, pbx: pbx, logger: session.logger)
             var initial = CallState(menu: menu.name, environment: session.environment)
             for input in menu.inputs {
                 guard let value = session.environment.query(input), !value.isEmpty else {

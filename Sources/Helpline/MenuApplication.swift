@@ -1,5 +1,6 @@
 public import Foundation
 public import IVR
+public import Logging
 public import Routing
 public import Store
 
@@ -16,22 +17,38 @@ public struct HelplineMenuApplication: MenuApplication {
     public let pbx: String
     /// The clock.
     public let now: @Sendable () -> Date
+    /// Where a call row that could not be stored is reported.
+    public let logger: Logger
 
     /// An application over a store, a directory and live figures.
-    public init(store: TicketStore, directory: @escaping @Sendable () -> Directory, liveLoad: @escaping @Sendable () -> LiveLoad, pbx: String, now: @escaping @Sendable () -> Date = { Date() }) {
+    public init(store: TicketStore, directory: @escaping @Sendable () -> Directory, liveLoad: @escaping @Sendable () -> LiveLoad, pbx: String, now: @escaping @Sendable () -> Date = { Date() }, logger: Logger = Logger(label: "helpline.calls")) {
         self.store = store
         self.directory = directory
         self.liveLoad = liveLoad
         self.pbx = pbx
         self.now = now
+        self.logger = logger
     }
 
-    public func perform(_ action: Action.Kind, state: CallState) async throws -> ActionResult {
+    /// What one call keeps between its actions (``CallState/applicationMemo``).
+    struct Memo: Sendable {
+        /// The caller's open tickets, read once per call and kept up to date with the ticket
+        /// the call registers: routing sends a repeat caller back to the same department.
+        var openTickets: [OpenTicket]?
+        /// Decisions to store with the call's row (a call handed to a queue: nothing was
+        /// promised to the caller that depends on it), in the same transaction.
+        var decisions: [(decision: RoutingDecisionInput, at: Date)] = []
+    }
+
+    public func perform(_ action: Action.Kind, state: inout CallState) async throws -> ActionResult {
+        var memo = state.applicationMemo as? Memo ?? Memo()
+        defer { state.applicationMemo = memo }
         switch action {
         case .openTickets:
-            guard !state.caller.isEmpty, let newest = try await store.openTickets(callerNumber: state.caller).first else {
-                return ActionResult(outcome: "none")
-            }
+            guard !state.caller.isEmpty else { return ActionResult(outcome: "none") }
+            let open = try await store.openTickets(callerNumber: state.caller)
+            memo.openTickets = open.map { OpenTicket(number: $0.number, category: $0.category, department: $0.department) }
+            guard let newest = open.first else { return ActionResult(outcome: "none") }
             return ActionResult(outcome: "some", variables: ["ticket": newest.number, "ticket_status": newest.status.rawValue])
         case .ticketStatus:
             switch try await store.lookup(keyed: state.variables["ticket_number"] ?? "") {
@@ -41,7 +58,7 @@ public struct HelplineMenuApplication: MenuApplication {
             }
         case .createTicket:
             let directory = directory()
-            let (call, load, now) = try await routingInputs(state)
+            let (call, load, now) = try await routingInputs(state, &memo)
             let decision = directory.decide(call, load: load, now: now)
             let department = decision.department ?? "general"
             let created = try await store.createTicket(
@@ -51,18 +68,25 @@ public struct HelplineMenuApplication: MenuApplication {
                     callUniqueid: state.uniqueid.isEmpty ? nil : state.uniqueid, officer: decision.officer,
                     dueAt: directory.due(department, .l1, now)),
                 decision: decision.record(call: call, load: load, directory: directory, now: now), actor: "ivr", at: now)
-            return ActionResult(variables: ["ticket": created.ticket.number])
+            let ticket = created.ticket
+            if !(memo.openTickets ?? []).contains(where: { $0.number == ticket.number }) {
+                memo.openTickets?.insert(OpenTicket(number: ticket.number, category: ticket.category, department: ticket.department), at: 0)
+            }
+            return ActionResult(variables: ["ticket": ticket.number])
         case .route:
             let directory = directory()
-            let (call, load, now) = try await routingInputs(state)
+            let (call, load, now) = try await routingInputs(state, &memo)
             let decision = directory.decide(call, load: load, now: now)
-            try await store.recordDecision(decision.record(call: call, load: load, directory: directory, now: now), at: now)
+            let record = decision.record(call: call, load: load, directory: directory, now: now)
             var variables = ["priority": "\(decision.priority)", "route_action": decision.action.rawValue]
             if let queue = decision.queue { variables["queue"] = queue.queue }
             switch decision.action {
             case .queue, .overflowQueue:
+                // Stored with the call's row when the session ends, a few commands later.
+                memo.decisions.append((record, now))
                 return ActionResult(outcome: "queue", variables: variables)
             case .callbackOffer, .complaintOnly, .closed:
+                try await store.recordDecision(record, at: now)
                 // The menu promises a callback: it is owed from this moment.
                 try await store.addCallback(
                     callerNumber: state.caller, callUniqueid: state.uniqueid.isEmpty ? nil : state.uniqueid, department: decision.department,
@@ -84,13 +108,21 @@ public struct HelplineMenuApplication: MenuApplication {
         }
     }
 
-    /// The call as routing sees it, the live figures, and the time.
-    func routingInputs(_ state: CallState) async throws -> (CallInput, LiveLoad, Date) {
-        let open = state.caller.isEmpty ? [] : try await store.openTickets(callerNumber: state.caller)
+    /// The call as routing sees it, the live figures, and the time. The caller's open tickets
+    /// are read once per call.
+    func routingInputs(_ state: CallState, _ memo: inout Memo) async throws -> (CallInput, LiveLoad, Date) {
+        let open: [OpenTicket]
+        if let known = memo.openTickets {
+            open = known
+        } else {
+            open = state.caller.isEmpty ? [] : try await store.openTickets(callerNumber: state.caller).map {
+                OpenTicket(number: $0.number, category: $0.category, department: $0.department)
+            }
+            memo.openTickets = open
+        }
         let call = CallInput(
             uniqueid: state.uniqueid.isEmpty ? nil : state.uniqueid, callerNumber: state.caller, language: state.language, pbx: pbx,
-            category: state.variables["category"], district: state.variables["district"],
-            openTickets: open.map { OpenTicket(number: $0.number, category: $0.category, department: $0.department) })
+            category: state.variables["category"], district: state.variables["district"], openTickets: open)
         return (call, liveLoad(), now())
     }
 
@@ -118,11 +150,36 @@ public struct HelplineMenuApplication: MenuApplication {
         // about, before it was registered, is called back.
         if case .callerHungUp(let node) = outcome, state.variables["category"] != nil, state.variables["ticket"] == nil, !state.caller.isEmpty {
             let department = state.variables["category"].flatMap { directory().categories[$0]?.department }
-            _ = try? await store.addCallback(
-                callerNumber: state.caller, callUniqueid: state.uniqueid.isEmpty ? nil : state.uniqueid, department: department,
-                queue: nil, reason: "hung up at \(node) before the complaint was registered", at: now())
+            await persist("the callback owed to a caller who hung up", call: call) {
+                _ = try await store.addCallback(
+                    callerNumber: state.caller, callUniqueid: state.uniqueid.isEmpty ? nil : state.uniqueid, department: department,
+                    queue: nil, reason: "hung up at \(node) before the complaint was registered", at: now())
+            }
         }
-        // The call row last: once it is there, everything the call left is stored.
-        try? await store.recordCall(call)
+        // The call row last, with the decision that handed it to a queue: once it is there,
+        // everything the call left is stored.
+        let decisions = (state.applicationMemo as? Memo)?.decisions ?? []
+        await persist("the call's row and its routing decision", call: call) {
+            try await store.recordCall(call, decisions: decisions)
+        }
+    }
+
+    /// Writes what a call leaves after it ended, trying three times (the database may be busy
+    /// for a moment); a write that still fails is logged as an error with the call's uniqueid.
+    func persist(_ what: String, call: CallRecord, _ write: () async throws -> Void) async {
+        for attempt in 1...3 {
+            do {
+                try await write()
+                return
+            } catch {
+                guard attempt < 3 else {
+                    logger.error(
+                        "\(what) could not be stored",
+                        metadata: ["uniqueid": "\(call.uniqueid)", "outcome": "\(call.outcome ?? "")", "error": "\(error)"])
+                    return
+                }
+                try? await Task.sleep(for: .milliseconds(50 * attempt))
+            }
+        }
     }
 }

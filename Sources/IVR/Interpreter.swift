@@ -77,6 +77,10 @@ public struct CallState: Sendable {
     public var failedRecordings: [String] = []
     /// Prompts that were missing in the caller's language (played in another, or skipped).
     public var missingPrompts: [String] = []
+    /// What the application keeps between one call's actions (the interpreter never reads it):
+    /// Helpline keeps the caller's open tickets, read once per call, and the routing decision
+    /// it stores with the call's row.
+    public var applicationMemo: (any Sendable)?
 
     /// The state a call starts with.
     public init(menu: String, uniqueid: String, caller: String, dnid: String, language: String, variables: [String: String] = [:]) {
@@ -125,8 +129,10 @@ public enum CallOutcome: Sendable, Equatable {
 /// The application behind a menu's actions: Helpline implements it with the store, routing
 /// and the live state.
 public protocol MenuApplication: Sendable {
-    /// Runs an action with what the call has collected.
-    func perform(_ action: Action.Kind, state: CallState) async throws -> ActionResult
+    /// Runs an action with what the call has collected. It may keep what it learned for the
+    /// call's later actions in ``CallState/applicationMemo``; the menu's variables change
+    /// through the result.
+    func perform(_ action: Action.Kind, state: inout CallState) async throws -> ActionResult
     /// Whether collected digits pass a validation (districts are the directory's, ticket
     /// numbers need their check digit).
     func validate(_ digits: String, as validation: Collect.Validation) -> Bool
@@ -256,7 +262,7 @@ public struct MenuInterpreter: Sendable {
                 try await channel.hangUp()
                 return .hungUpByMenu
             case .action(let action):
-                let result = try await application.perform(action.kind, state: state)
+                let result = try await application.perform(action.kind, state: &state)
                 for (name, value) in result.variables { state.variables[name] = value }
                 if action.kind == .route {
                     if let outcome = result.outcome, let target = action.outcomes[outcome] {
@@ -274,23 +280,29 @@ public struct MenuInterpreter: Sendable {
         return .failed("node '\(state.path.last ?? menu.start)' has nowhere to go")
     }
 
-    /// Substitutes `${name}` with the call's variables (empty when unset).
+    /// Substitutes `${name}` with the call's variables (empty when unset). Scans UTF-8 bytes:
+    /// Foundation's `range(of:)` showed in the profile of every command.
     func expand(_ template: String, _ state: CallState) -> String {
-        guard template.contains("${") else { return template }
+        let utf8 = template.utf8
+        guard utf8.contains(UInt8(ascii: "$")) else { return template }
         var result = ""
-        var rest = Substring(template)
-        while let open = rest.range(of: "${") {
-            result += rest[..<open.lowerBound]
-            rest = rest[open.upperBound...]
-            guard let close = rest.firstIndex(of: "}") else {
-                result += "${" + rest
-                return result
+        var copied = utf8.startIndex
+        var index = utf8.startIndex
+        while index != utf8.endIndex {
+            let next = utf8.index(after: index)
+            guard utf8[index] == UInt8(ascii: "$"), next != utf8.endIndex, utf8[next] == UInt8(ascii: "{") else {
+                index = next
+                continue
             }
-            let name = String(rest[..<close])
+            let nameStart = utf8.index(after: next)
+            guard let close = utf8[nameStart...].firstIndex(of: UInt8(ascii: "}")) else { break }
+            result += template[copied..<index]
+            let name = String(template[nameStart..<close])
             result += name == "language" ? state.language : state.variables[name] ?? ""
-            rest = rest[rest.index(after: close)...]
+            index = utf8.index(after: close)
+            copied = index
         }
-        return result + rest
+        return result + template[copied...]
     }
 
     /// Plays prompts in the caller's language; a missing one is tried in the menu's other

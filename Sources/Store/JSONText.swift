@@ -1,4 +1,4 @@
-public import Foundation
+package import Foundation
 
 /// JSON text written by hand for the rows a call writes (routing inputs and reasons, a call's
 /// menu path): `JSONEncoder` cost more than the rest of a registration's database work (see
@@ -63,6 +63,12 @@ package struct JSONText: Sendable {
     package mutating func string(_ value: String) {
         separate()
         text += "\""
+        if !value.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "/") }) {
+            // The common case: nothing to escape.
+            text += value
+            text += "\""
+            return
+        }
         var start = value.utf8.startIndex
         let utf8 = value.utf8
         var index = start

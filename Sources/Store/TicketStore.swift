@@ -182,9 +182,14 @@ public final class TicketStore: Sendable {
         }
     }
 
-    /// Records an IVR session, or updates the row its uniqueid already has.
-    public func recordCall(_ call: CallRecord) async throws {
+    /// Records an IVR session, or updates the row its uniqueid already has, with the routing
+    /// decisions made during it that were not stored yet, in one transaction.
+    public func recordCall(_ call: CallRecord, decisions: [(decision: RoutingDecisionInput, at: Date)] = []) async throws {
+        let decisions = decisions.map { ($0.decision, Timestamp.text($0.at)) }
         try await groupCommit.write { db in
+            for (decision, time) in decisions {
+                try Self.insertDecision(db, decision, ticket: nil, at: time)
+            }
             // By hand with a cached statement: GRDB's record upsert built and prepared its SQL
             // anew for every call (see BENCHMARKS.md, section 6). Same effect: every column but
             // the uniqueid replaced.

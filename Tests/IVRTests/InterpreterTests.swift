@@ -85,7 +85,7 @@ final class RecordingApplication: MenuApplication {
         self.openTicket = openTicket
     }
 
-    func perform(_ action: Action.Kind, state: CallState) async throws -> ActionResult {
+    func perform(_ action: Action.Kind, state: inout CallState) async throws -> ActionResult {
         log.withLock { $0.actions.append((action, state.variables)) }
         switch action {
         case .createTicket: return ActionResult(variables: ["ticket": "1000002"])
