@@ -259,6 +259,8 @@ typedef struct loop {
     uint64_t abort_at, next_scan, now;
     // Figures.
     hist_t latency, first, later;
+    hist_t *steps; // --ivr: per command of the call (IVR_STEPS), allocated
+    char (*step_names)[48];
     uint64_t commands, completed_in_window, completed, started;
     uint64_t errors[E_KINDS];
     int nsamples;
@@ -280,6 +282,10 @@ typedef struct loop {
 } loop_t;
 
 static int main_evfd = -1;
+
+/// --ivr: latency is also kept per command of the call (the first IVR_STEPS), to show which
+/// step of the menu a tail comes from.
+#define IVR_STEPS 40
 
 #define TAG_EVFD 0xFFFFFFFFFFFFFFF0ull
 #define TAG_TIMER 0xFFFFFFFFFFFFFFF1ull
@@ -703,6 +709,11 @@ static void handle_line(loop_t *L, conn_t *c, const char *line, size_t len) {
         uint64_t latency = now - c->sent_at;
         hist_record(&L->latency, latency);
         hist_record(c->step == 0 ? &L->first : &L->later, latency);
+        if (L->steps && c->step < IVR_STEPS) {
+            hist_record(&L->steps[c->step], latency);
+            if (!L->step_names[c->step][0])
+                snprintf(L->step_names[c->step], sizeof L->step_names[0], "%.*s", (int)(len > 44 ? 44 : len), line);
+        }
         L->commands++;
     }
     if (G.ivr) {
@@ -1168,6 +1179,14 @@ static loop_t *make_loops(int count_each_total, int window) {
             L->conns[i].fd = -1;
             L->conns[i].wslot = L->conns[i].wnext = L->conns[i].wprev = -1;
         }
+        if (G.ivr) {
+            L->steps = calloc(IVR_STEPS, sizeof(hist_t));
+            L->step_names = calloc(IVR_STEPS, sizeof L->step_names[0]);
+            if (!L->steps || !L->step_names) {
+                perror("agi-load-c: calloc");
+                exit(1);
+            }
+        }
         L->number = (uint64_t)t;
         L->rng = 0x9E3779B97F4A7C15ull * (uint64_t)(t + 1);
         L->waiting = L->closed_mode ? 0 : L->nconns;
@@ -1324,6 +1343,23 @@ static void closed_loop(void) {
                us(hist_percentile(hists[i], 0.5)), us(hist_percentile(hists[i], 0.99)),
                us(hist_percentile(hists[i], 0.999)), us(hists[i]->max));
     printf("  load tool CPU        %s s in the window (%s %% of one core)\n", fx(own_cpu, 2), fx(own_cpu / window * 100, 0));
+    if (G.ivr) {
+        // Which step of the menu the time goes to: the command that arrived, and the daemon's
+        // time before it (after the previous reply): actions show up on the command after them.
+        printf("  per step of the call (the daemon's time before each command)\n");
+        static hist_t step;
+        for (int i = 0; i < IVR_STEPS; i++) {
+            memset(&step, 0, sizeof step);
+            const char *name = "";
+            for (int k = 0; k < G.threads; k++) {
+                hist_merge(&step, &loops[k].steps[i]);
+                if (!*name) name = loops[k].step_names[i];
+            }
+            if (step.total == 0) continue;
+            printf("    %2d  p50 %9s \xc2\xb5s  p99 %9s \xc2\xb5s  %s\n", i + 1, us(hist_percentile(&step, 0.5)),
+                   us(hist_percentile(&step, 0.99)), name);
+        }
+    }
 
     char result[2048];
     int len = snprintf(result, sizeof result,
