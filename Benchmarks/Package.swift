@@ -82,16 +82,6 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // Complete complaint registrations per second through a running daemon's /inbound flow.
-        .executableTarget(
-            name: "ivr-load",
-            dependencies: [
-                "BenchSupport",
-                .product(name: "Helpline", package: "helpline"),
-                .product(name: "NIOCore", package: "swift-nio"),
-            ],
-            swiftSettings: strict
-        ),
     ],
     swiftLanguageModes: [.v6]
 )
