@@ -18,10 +18,10 @@ struct Demo: AsyncParsableCommand {
             the tickets and why each call went where it went, then removes the folder. No PBX is needed.
             """)
 
-    @Option(name: .long, help: ArgumentHelp("The menu folder (default menus).", valueName: "dir"))
+    @Option(name: .long, help: ArgumentHelp("The menu folder.", valueName: "dir"))
     var menus = "menus"
 
-    @Option(name: .long, help: ArgumentHelp("The routing directory (default deploy/directory.yaml).", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("The routing directory.", valueName: "file"))
     var directory = "deploy/directory.yaml"
 
     func run() async throws {

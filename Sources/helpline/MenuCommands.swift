@@ -101,13 +101,13 @@ struct Call: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Keys in groups, like 1,3,05.", valueName: "keys"))
     var digits = ""
 
-    @Option(name: .long, help: ArgumentHelp("The daemon's FastAGI address (default 127.0.0.1:4573).", valueName: "host:port"))
+    @Option(name: .long, help: ArgumentHelp("The daemon's FastAGI address.", valueName: "host:port"))
     var agi = "127.0.0.1:4573"
 
-    @Option(name: .long, help: ArgumentHelp("The caller's number (default 9876543210).", valueName: "number"))
+    @Option(name: .long, help: ArgumentHelp("The caller's number.", valueName: "number"))
     var caller = "9876543210"
 
-    @Option(name: .long, help: ArgumentHelp("The number dialled (default 1076).", valueName: "number"))
+    @Option(name: .long, help: ArgumentHelp("The number dialled.", valueName: "number"))
     var dnid = "1076"
 
     @Option(name: .long, help: ArgumentHelp("Prompts to treat as missing, comma-separated (to try the fallbacks).", valueName: "names"))

@@ -21,7 +21,7 @@ struct Prompts: AsyncParsableCommand {
                 when there are no prompt lists, 1 when a prompt could not be made.
                 """)
 
-        @Option(name: .long, help: ArgumentHelp("The menu folder whose prompts/ lists to speak (default menus).", valueName: "dir"))
+        @Option(name: .long, help: ArgumentHelp("The menu folder whose prompts/ lists to speak.", valueName: "dir"))
         var menus = "menus"
 
         @Option(name: .long, help: ArgumentHelp("Where the language folders go.", valueName: "dir"))
