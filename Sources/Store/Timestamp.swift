@@ -71,7 +71,8 @@ enum Timestamp {
             else { return nil }
             guard let year = number(0, 4), let month = number(5, 2), let day = number(8, 2),
                   let hour = number(11, 2), let minute = number(14, 2), let second = number(17, 2),
-                  (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61
+                  (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61,
+                  day <= Self.daysIn(month: month, year: year)
             else { return nil }
             var fraction = 0.0
             if bytes.count > 19 {
@@ -87,6 +88,15 @@ enum Timestamp {
             let days = Self.days(year: year, month: month, day: day)
             let seconds = days * 86_400 + hour * 3600 + minute * 60 + second
             return Date(timeIntervalSince1970: Double(seconds) + fraction)
+        }
+    }
+
+    /// The days of `month` in `year` (proleptic Gregorian): 2026-02-31 is no date.
+    static func daysIn(month: Int64, year: Int64) -> Int64 {
+        switch month {
+        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
         }
     }
 

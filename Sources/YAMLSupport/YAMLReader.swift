@@ -1,3 +1,4 @@
+import Synchronization
 public import Yams
 
 /// A problem in a YAML file, with the place it was found (1-based line and column).
@@ -41,6 +42,8 @@ public struct YAMLProblems: Error, Sendable, CustomStringConvertible {
 public struct YAMLReader: Sendable {
     /// The file name used in problems.
     public let file: String
+    /// Where each value's key is, so an unknown key is reported at the key, not its value.
+    private let keyPositions = KeyPositions()
 
     /// A reader for `file`.
     public init(file: String) {
@@ -73,9 +76,14 @@ public struct YAMLReader: Sendable {
         YAMLProblem(file: file, line: node.mark?.line ?? 1, column: node.mark?.column ?? 1, message: message)
     }
 
-    /// An unknown key at `node`, listing the keys allowed there.
+    /// An unknown key whose value is `node` (reported at the key when ``mapping(_:path:_:)``
+    /// read it), listing the keys allowed there.
     public func unknownKey(_ node: Node, path: String, known: [String]) -> YAMLProblem {
-        error(node, "unknown key '\(path)'; expected one of: \(known.joined(separator: ", "))")
+        let message = "unknown key '\(path)'; expected one of: \(known.joined(separator: ", "))"
+        if let mark = node.mark, let key = keyPositions.key(of: Position(line: mark.line, column: mark.column)) {
+            return YAMLProblem(file: file, line: key.line, column: key.column, message: message)
+        }
+        return error(node, message)
     }
 
     /// Calls `body` with each key and value of a mapping.
@@ -85,6 +93,9 @@ public struct YAMLReader: Sendable {
         }
         for (key, value) in mapping {
             guard let name = key.scalar?.string else { throw error(key, "keys must be plain strings") }
+            if let keyMark = key.mark, let valueMark = value.mark {
+                keyPositions.record(value: Position(line: valueMark.line, column: valueMark.column), key: Position(line: keyMark.line, column: keyMark.column))
+            }
             try body(name, value)
         }
     }
@@ -167,5 +178,24 @@ extension Duration {
     /// The duration in seconds.
     public var seconds: Double {
         Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}
+
+/// A line and column.
+struct Position: Hashable, Sendable {
+    var line: Int
+    var column: Int
+}
+
+/// Keys' positions by their values' positions, filled as mappings are read.
+final class KeyPositions: Sendable {
+    private let positions = Mutex<[Position: Position]>([:])
+
+    func record(value: Position, key: Position) {
+        positions.withLock { $0[value] = key }
+    }
+
+    func key(of value: Position) -> Position? {
+        positions.withLock { $0[value] }
     }
 }

@@ -76,7 +76,7 @@ import Testing
     }
 
     @Test(arguments: [
-        ("agi:\n  lisen: 1.2.3.4:1\n", "bad.yaml:2:10: unknown key 'agi.lisen'; expected one of: listen"),
+        ("agi:\n  lisen: 1.2.3.4:1\n", "bad.yaml:2:3: unknown key 'agi.lisen'; expected one of: listen"),
         ("agi:\n  listen: nowhere\n", "bad.yaml:2:11: agi.listen must be HOST:PORT"),
         ("agi:\n  listen: 1.2.3.4:70000\n", "bad.yaml:2:11: agi.listen must be HOST:PORT"),
         ("agi:\n  allow: [10.0.0.0/33]\n", "bad.yaml:2:11: agi.allow: '10.0.0.0/33' is not an IP address or CIDR block"),
@@ -89,7 +89,7 @@ import Testing
         ("database:\n  path: \"\"\n", "bad.yaml:2:9: database.path must not be empty"),
         ("log:\n  level: loud\n", "bad.yaml:2:10: log.level must be one of trace"),
         ("agi:\n  listen: [unclosed\n", "bad.yaml:3:1: YAML error"),
-        ("amy: {}\n", "bad.yaml:1:6: unknown key 'amy'; expected one of: agi, database, log, ami, control"),
+        ("amy: {}\n", "bad.yaml:1:1: unknown key 'amy'; expected one of: agi, database, log, ami, control"),
         ("ami:\n  endpoints:\n    - name: a\n      host: h\n      username: u\n", "bad.yaml:3:7: ami.endpoints[0] needs 'secret' or 'secret_env'"),
         ("ami:\n  endpoints:\n    - {name: a, host: h, username: u, secret_env: NOT_SET_ANYWHERE}\n",
          "bad.yaml:3:51: ami.endpoints[0].secret_env: the environment variable NOT_SET_ANYWHERE is not set or empty"),
@@ -97,7 +97,7 @@ import Testing
         ("ami:\n  endpoints:\n    - {name: a, host: h, secret: x}\n", "bad.yaml:3:7: ami.endpoints[0] needs 'username'"),
         ("ami:\n  endpoints:\n    - {name: a, host: h, username: u, secret: x, port: 0}\n", "bad.yaml:3:56: ami.endpoints[0].port must be between 1 and 65535"),
         ("ami:\n  endpoints:\n    - {name: a, host: h, username: u, secret: x, md5_login: maybe}\n", "bad.yaml:3:61: ami.endpoints[0].md5_login must be true or false"),
-        ("ami:\n  endpoints:\n    - {name: a, host: h, username: u, secret: x, keepalive: 1}\n", "bad.yaml:3:61: unknown key 'ami.endpoints[0].keepalive'"),
+        ("ami:\n  endpoints:\n    - {name: a, host: h, username: u, secret: x, keepalive: 1}\n", "bad.yaml:3:50: unknown key 'ami.endpoints[0].keepalive'"),
         ("ami:\n  endpoints:\n    - {name: a, host: h, username: u, secret: x}\n    - {name: a, host: h2, username: u, secret: x}\n",
          "bad.yaml:4:7: ami.endpoints[1].name: 'a' is used by an earlier endpoint"),
         ("control:\n  socket: \"\"\n", "bad.yaml:2:11: control.socket must not be empty"),

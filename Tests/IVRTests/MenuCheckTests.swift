@@ -208,7 +208,7 @@ import YAMLSupport
                 next: a
             """
         #expect(Self.problems(yaml) == [
-            "m.yaml:3:9: unknown key 'colour'; expected one of: name, languages, inputs, start, nodes",
+            "m.yaml:3:1: unknown key 'colour'; expected one of: name, languages, inputs, start, nodes",
             "m.yaml:7:11: nodes.a does two things ('play' and 'goto'); a node does one, then goes to next",
             "m.yaml:9:50: nodes.b.collect.into: '9lives' is not a variable name (letters, digits and _, starting with a letter)",
             "m.yaml:12:13: nodes.c.action: unknown action 'make_coffee'; expected one of: create_ticket, ticket_status, open_tickets, route, submit_feedback",

@@ -114,7 +114,7 @@ extension Integration {
 
             let (configStatus, configError, _) = try await Self.run(["serve", "--config", "bad.yaml"], in: directory)
             #expect(configStatus == 78)
-            #expect(configError.contains("bad.yaml:3:16: unknown key 'agi.max_sesions'"), "\(configError)")
+            #expect(configError.contains("bad.yaml:3:3: unknown key 'agi.max_sesions'"), "\(configError)")
 
             let (listenStatus, listenError, _) = try await Self.run(["serve", "--agi-listen", "4573"], in: directory)
             #expect(listenStatus == 64)

@@ -79,7 +79,7 @@ import YAMLSupport
             "directory.yaml:5:9: pbxs.pbx2 needs a general_queue for calls without a department",
             "directory.yaml:7:34: departments.water.queues.pbx1.queue: unknown queue 'water-l2' on PBX 'pbx1'; declare it under pbxs.pbx1.queues",
             "directory.yaml:8:26: departments.roads.queues.pbx9: unknown PBX 'pbx9'; the pbxs section declares: pbx1, pbx2",
-            "directory.yaml:9:54: unknown key 'departments.health.colour'; expected one of: names, queues, sla_hours, hours, callback_after",
+            "directory.yaml:9:46: unknown key 'departments.health.colour'; expected one of: names, queues, sla_hours, hours, callback_after",
             "directory.yaml:11:24: categories.supply.department: unknown department 'watr'",
             "directory.yaml:12:24: categories.pothole.emergency must be true or false, not 'maybe'",
             "directory.yaml:15:3: district codes are keyed on a phone: digits only, not '7a' (quote codes with leading zeros: \"07\")",

@@ -19,8 +19,14 @@ import Testing
         }
     }
 
-    @Test(arguments: ["", "2026-11-22", "2026-13-01 00:00:00", "2026-11-22 24:00:00", "2026-11-22T10:00:00x", "2026-11-22 10:00:00.1a", "20x6-11-22 10:00:00"])
+    @Test(arguments: ["", "2026-11-22", "2026-13-01 00:00:00", "2026-11-22 24:00:00", "2026-11-22T10:00:00x", "2026-11-22 10:00:00.1a", "20x6-11-22 10:00:00", "2026-02-29 10:00:00", "2026-02-31 00:00:00", "2026-04-31 00:00:00", "1900-02-29 00:00:00"])
     func refusesMalformedText(_ text: String) {
         #expect(Timestamp.date(text) == nil)
+    }
+
+    @Test(arguments: ["2024-02-29 12:00:00", "2000-02-29 00:00:00.5", "2026-04-30 23:59:59", "2026-12-31 00:00:00"])
+    func acceptsTheLastDayOfEachMonth(_ text: String) throws {
+        let date = try #require(Timestamp.date(text))
+        #expect(Timestamp.text(date).hasPrefix(String(text.prefix(19))))
     }
 }
