@@ -692,6 +692,18 @@ static const char *ivr_reply(loop_t *L, conn_t *c, const char *line, size_t len,
     return reply;
 }
 
+/// Sends Asterisk's answer now, or after the think time (a prompt playing).
+static void reply(loop_t *L, conn_t *c, const char *answer, size_t answer_len) {
+    if (G.think_ns == 0) {
+        c->sent_at = now_ns();
+        send_out(L, c, answer, answer_len);
+    } else {
+        c->preply = answer;
+        c->preply_len = answer_len;
+        wheel_insert(L, c, jittered(L, G.think_ns));
+    }
+}
+
 /// One command line from the server (without its LF).
 static void handle_line(loop_t *L, conn_t *c, const char *line, size_t len) {
     uint64_t now = now_ns();
@@ -719,14 +731,7 @@ static void handle_line(loop_t *L, conn_t *c, const char *line, size_t len) {
     if (G.ivr) {
         size_t answer_len;
         const char *answer = ivr_reply(L, c, line, len, &answer_len);
-        if (G.think_ns == 0) {
-            c->sent_at = now_ns();
-            send_out(L, c, answer, answer_len);
-        } else {
-            c->preply = answer;
-            c->preply_len = answer_len;
-            wheel_insert(L, c, jittered(L, G.think_ns));
-        }
+        reply(L, c, answer, answer_len);
         return;
     }
     int index = c->step++;
@@ -750,16 +755,7 @@ static void handle_line(loop_t *L, conn_t *c, const char *line, size_t len) {
         open_more(L);
         return;
     }
-    const char *answer = rule >= 0 ? rules[rule].reply : unknown_reply;
-    size_t answer_len = rule >= 0 ? rules[rule].rlen : sizeof unknown_reply - 1;
-    if (G.think_ns == 0) {
-        c->sent_at = now_ns();
-        send_out(L, c, answer, answer_len);
-    } else {
-        c->preply = answer;
-        c->preply_len = answer_len;
-        wheel_insert(L, c, jittered(L, G.think_ns));
-    }
+    reply(L, c, rule >= 0 ? rules[rule].reply : unknown_reply, rule >= 0 ? rules[rule].rlen : sizeof unknown_reply - 1);
 }
 
 /// The server closed its side: the script is over. Asterisk writes its final HANGUP and closes.

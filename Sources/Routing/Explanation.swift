@@ -60,90 +60,49 @@ extension DecisionInputs {
     public var json: String {
         var json = JSONText()
         json.beginObject()
-        json.key("action")
-        json.string(action.rawValue)
+        json.field("action", action.rawValue)
         json.key("call")
         json.beginObject()
-        json.key("caller_number")
-        json.string(call.callerNumber)
-        if let category = call.category {
-            json.key("category")
-            json.string(category)
-        }
-        if let district = call.district {
-            json.key("district")
-            json.string(district)
-        }
-        json.key("language")
-        json.string(call.language)
+        json.field("caller_number", call.callerNumber)
+        json.field("category", call.category)
+        json.field("district", call.district)
+        json.field("language", call.language)
         json.key("open_tickets")
         json.beginArray()
         for ticket in call.openTickets {
             json.beginObject()
-            if let category = ticket.category {
-                json.key("category")
-                json.string(category)
-            }
-            json.key("department")
-            json.string(ticket.department)
-            json.key("number")
-            json.string(ticket.number)
+            json.field("category", ticket.category)
+            json.field("department", ticket.department)
+            json.field("number", ticket.number)
             json.endObject()
         }
         json.endArray()
-        json.key("pbx")
-        json.string(call.pbx)
-        if let uniqueid = call.uniqueid {
-            json.key("uniqueid")
-            json.string(uniqueid)
-        }
+        json.field("pbx", call.pbx)
+        json.field("uniqueid", call.uniqueid)
         json.endObject()
-        json.key("decided_at")
-        json.date(decidedAt)
-        if let department {
-            json.key("department")
-            json.string(department)
-        }
-        json.key("emergency")
-        json.bool(emergency)
-        if let estimatedWaitSeconds {
-            json.key("estimated_wait_seconds")
-            json.number(estimatedWaitSeconds)
-        }
-        json.key("figures_as_of")
-        json.date(figuresAsOf)
-        if let officer {
-            json.key("officer")
-            json.string(officer)
-        }
-        json.key("priority")
-        json.number(priority)
+        json.field("decided_at", decidedAt)
+        json.field("department", department)
+        json.field("emergency", emergency)
+        if let estimatedWaitSeconds { json.field("estimated_wait_seconds", estimatedWaitSeconds) }
+        json.field("figures_as_of", figuresAsOf)
+        json.field("officer", officer)
+        json.field("priority", priority)
         json.key("queues")
         json.beginObject()
         for (name, figures) in queues.sorted(by: { $0.key < $1.key }) {
             json.key(name)
             json.beginObject()
-            json.key("available")
-            json.number(figures.available)
-            json.key("average_talk_seconds")
-            json.number(figures.averageTalkSeconds)
-            json.key("callers_waiting")
-            json.number(figures.callersWaiting)
-            json.key("logged_in")
-            json.number(figures.loggedIn)
-            json.key("longest_wait_seconds")
-            json.number(figures.longestWaitSeconds)
-            json.key("maximum_callers")
-            json.number(figures.maximumCallers)
-            json.key("paused")
-            json.number(figures.paused)
+            json.field("available", figures.available)
+            json.field("average_talk_seconds", figures.averageTalkSeconds)
+            json.field("callers_waiting", figures.callersWaiting)
+            json.field("logged_in", figures.loggedIn)
+            json.field("longest_wait_seconds", figures.longestWaitSeconds)
+            json.field("maximum_callers", figures.maximumCallers)
+            json.field("paused", figures.paused)
             json.endObject()
         }
         json.endObject()
-        if let staleSince {
-            json.key("stale_since")
-            json.date(staleSince)
-        }
+        if let staleSince { json.field("stale_since", staleSince) }
         json.endObject()
         return json.text
     }

@@ -130,6 +130,41 @@ package struct JSONText: Sendable {
         string(Timestamp.iso8601(value))
     }
 
+    /// `"name":"value"`.
+    package mutating func field(_ name: String, _ value: String) {
+        key(name)
+        string(value)
+    }
+
+    /// `"name":"value"`, left out when `value` is nil (as `JSONEncoder` leaves it out).
+    package mutating func field(_ name: String, _ value: String?) {
+        if let value { field(name, value) }
+    }
+
+    /// `"name":value`.
+    package mutating func field(_ name: String, _ value: Int) {
+        key(name)
+        number(value)
+    }
+
+    /// `"name":value`.
+    package mutating func field(_ name: String, _ value: Double) {
+        key(name)
+        number(value)
+    }
+
+    /// `"name":true|false`.
+    package mutating func field(_ name: String, _ value: Bool) {
+        key(name)
+        bool(value)
+    }
+
+    /// `"name":"2026-11-22T10:15:00Z"`.
+    package mutating func field(_ name: String, _ value: Date) {
+        key(name)
+        date(value)
+    }
+
     private mutating func separate() {
         if needsComma { text += "," }
         needsComma = true
