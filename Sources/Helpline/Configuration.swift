@@ -27,6 +27,12 @@ import Yams
 ///       secret_env: HELPLINE_AMI_SECRET
 /// control:
 ///   socket: /run/helpline/control.sock
+/// notifications:
+///   sms:
+///     url: https://sms.example.net/send
+///     headers_env: {Authorization: HELPLINE_SMS_AUTHORIZATION}
+///   webhooks:
+///     water: https://portal.water.example.gov/helpline/resolved
 /// ```
 public struct HelplineConfiguration: Sendable {
     /// The FastAGI server. Defaults to ``AGIServer/Configuration``'s defaults (127.0.0.1:4573, loopback peers only).
@@ -48,6 +54,9 @@ public struct HelplineConfiguration: Sendable {
     /// The PBX calls come from when the FastAGI script does not say (`/inbound?pbx=NAME`).
     /// Defaults to the first AMI endpoint's name, else `pbx1`.
     public var defaultPBX: String?
+    /// The SMS gateway and department webhooks a resolution notifies. Defaults to none: nothing
+    /// is queued until `notifications.sms` (or a webhook) is configured.
+    public var notifications = NotificationConfiguration()
 
     /// All defaults.
     public init() {}
@@ -145,8 +154,10 @@ public struct HelplineConfiguration: Sendable {
                     default: throw reader.unknownKey(value, path: "routing." + key, known: ["directory", "pbx"])
                     }
                 }
+            case "notifications":
+                notifications = try reader.notifications(value, environment: environment, resolveSecrets: resolveSecrets)
             default:
-                throw reader.unknownKey(value, path: key, known: ["agi", "database", "log", "ami", "control", "menus", "routing"])
+                throw reader.unknownKey(value, path: key, known: ["agi", "database", "log", "ami", "control", "menus", "routing", "notifications"])
             }
         }
     }

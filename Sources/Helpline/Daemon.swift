@@ -34,6 +34,9 @@ public struct HelplineDaemon: Sendable {
     public let flows: CallFlows
     /// The FastAGI scripts served: `/health` and every menu by name.
     public let routes: AGIRoutes
+    /// Delivers the outbox; nil when `notifications` configures neither an SMS gateway nor a
+    /// webhook (pending messages then wait in the database).
+    public let outboxSender: OutboxSender?
     let logger: Logger
 
     /// Opens and migrates the database and builds the services; throws if the database cannot
@@ -66,7 +69,12 @@ public struct HelplineDaemon: Sendable {
         }
         self.routes = routes
         self.agiServer = AGIServer(configuration: configuration.agi, routes: routes, logger: logger)
+        self.outboxSender = configuration.notifications.isEnabled ? OutboxSender(store: store, configuration: configuration.notifications, logger: logger) : nil
     }
+
+    /// What a ticket change queues in the outbox, from `notifications` (pass it to
+    /// ``Store/TicketStore/apply(_:to:actor:note:dueAt:officer:callUniqueid:notifications:at:)``).
+    public var notificationPolicy: NotificationPolicy { configuration.notifications.policy }
 
     /// The control socket's commands: `queues` answers a ``QueuesReport`` as JSON; `menus reload`
     /// reloads the call flows and the routing directory and answers what happened.
@@ -134,12 +142,15 @@ public struct HelplineDaemon: Sendable {
                     metadata: ["open_files": "\(files)", "needed": "\(needed)"])
             }
         }
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] =
+            [.init(service: AGIService(server: agiServer))]
+            + amiClients.map { .init(service: AMIService(client: $0)) }
+            + [.init(service: ControlServer(path: configuration.controlSocketPath, commands: Self.controlCommands(board: board, flows: flows), logger: logger))]
+            + [.init(service: ReloadOnSIGHUP(flows: flows, logger: logger))]
+        if let outboxSender { services.append(.init(service: outboxSender)) }
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: AGIService(server: agiServer))]
-                    + amiClients.map { .init(service: AMIService(client: $0)) }
-                    + [.init(service: ControlServer(path: configuration.controlSocketPath, commands: Self.controlCommands(board: board, flows: flows), logger: logger))]
-                    + [.init(service: ReloadOnSIGHUP(flows: flows, logger: logger))],
+                services: services,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()

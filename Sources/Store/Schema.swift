@@ -181,6 +181,14 @@ enum Schema {
                 CREATE INDEX contacts_due ON contacts (campaign_id, status, next_attempt_at);
                 """)
         }
+        migrator.registerMigration("004 outbox by ticket and by status") { db in
+            // A ticket's messages (`helpline tickets resolve`, and the foreign key's ON DELETE),
+            // and `helpline outbox list --status S`, newest first, without sorting every sent message.
+            try db.execute(sql: """
+                CREATE INDEX outbox_by_ticket ON outbox (ticket_id);
+                CREATE INDEX outbox_by_status ON outbox (status, id);
+                """)
+        }
         return migrator
     }
 }

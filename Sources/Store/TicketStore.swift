@@ -18,7 +18,7 @@ import GRDB
 public final class TicketStore: Sendable {
     /// The database.
     public let database: HelplineDatabase
-    private let groupCommit: GroupCommitWriter
+    let groupCommit: GroupCommitWriter
 
     /// A store over an opened (and migrated) database.
     public init(database: HelplineDatabase) {
@@ -88,10 +88,12 @@ public final class TicketStore: Sendable {
     ///   - dueAt: a new SLA due time (a reopened or escalated ticket gets a new deadline).
     ///   - officer: the officer the ticket goes to with this action (the L2 officer on escalation).
     ///   - callUniqueid: for feedback, the call that took it.
+    ///   - notifications: the messages this change queues in the outbox (the SMS and webhooks of
+    ///     a resolution), written in the same transaction: all of them with the change, or none.
     /// - Throws: ``StoreError`` for an unknown or mistyped number, ``InvalidTicketTransition``
     ///   when the action is not valid now.
     @discardableResult
-    public func apply(_ action: TicketAction, to number: String, actor: String, note: String? = nil, dueAt: Date? = nil, officer newOfficer: String? = nil, callUniqueid: String? = nil, at now: Date = Date()) async throws -> Ticket {
+    public func apply(_ action: TicketAction, to number: String, actor: String, note: String? = nil, dueAt: Date? = nil, officer newOfficer: String? = nil, callUniqueid: String? = nil, notifications: NotificationPolicy? = nil, at now: Date = Date()) async throws -> Ticket {
         let key = try Self.validNumber(number)
         let time = Timestamp.text(now)
         return try await groupCommit.write { db in
@@ -144,7 +146,15 @@ public final class TicketStore: Sendable {
                     closedAt.map(Timestamp.text), duplicateOf, dueAt.map(Timestamp.text), time, ticket.id,
                 ])
             try Self.appendEvent(db, ticket: ticket.id, at: time, transition: transition.name, from: ticket.status, to: next.status, level: next.level, actor: actor, note: eventNote)
-            return try Self.ticket(db, id: ticket.id)
+            let eventID = db.lastInsertedRowID
+            let changed = try Self.ticket(db, id: ticket.id)
+            if let notifications {
+                let change = TicketChange(action: action, ticket: changed, eventID: eventID, note: note, at: now)
+                for message in notifications.messages(change) {
+                    try Self.insertOutbox(db, message, ticketID: ticket.id, at: time)
+                }
+            }
+            return changed
         }
     }
 

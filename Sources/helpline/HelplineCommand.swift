@@ -10,7 +10,7 @@ struct HelplineCommand: AsyncParsableCommand {
         commandName: "helpline",
         abstract: "The software side of a public grievance helpline on Asterisk.",
         version: HelplineDaemon.version,
-        subcommands: [Serve.self, Config.self, Queues.self, Db.self, Tickets.self, RoutingCommand.self, Menus.self, Call.self, Prompts.self, Demo.self])
+        subcommands: [Serve.self, Config.self, Queues.self, Db.self, Tickets.self, Outbox.self, RoutingCommand.self, Menus.self, Call.self, Prompts.self, Demo.self])
 }
 
 /// `helpline config`: configuration tools for administrators.
@@ -40,6 +40,12 @@ struct Config: AsyncParsableCommand {
                   log.level        \(configuration.logLevel)
                   control.socket   \(configuration.controlSocketPath)
                 """)
+            let notifications = configuration.notifications
+            // Header values (secrets among them) are never printed, only their names.
+            print("  notifications    sms \(notifications.sms.map { "\($0.method) \($0.url)\($0.headers.isEmpty ? "" : " (headers \($0.headers.map(\.name).joined(separator: ", ")))")" } ?? "off (no SMS is queued)")")
+            if !notifications.webhooks.isEmpty {
+                print("  notifications    webhooks \(notifications.webhooks.keys.sorted().joined(separator: ", "))")
+            }
             for endpoint in configuration.amiEndpoints {
                 // The secret is never printed.
                 print("  ami.endpoint     \(endpoint.name) \(endpoint.username)@\(endpoint.host):\(endpoint.port) (\(endpoint.md5Login ? "MD5 login" : "plain login"), events \(endpoint.events))")

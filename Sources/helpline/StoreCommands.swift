@@ -17,7 +17,7 @@ struct DatabaseOptions: ParsableArguments {
             guard !database.isEmpty else { throw ValidationError("--database must not be empty") }
             return database
         }
-        if let config { return try loadConfiguration(config).databasePath }
+        if let config { return try loadConfiguration(config, resolveSecrets: false).databasePath }
         return HelplineConfiguration().databasePath
     }
 
@@ -192,7 +192,12 @@ struct Tickets: AsyncParsableCommand {
     struct Resolve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Mark a ticket resolved with the department's report.",
-            discussion: "Exit status 1 when the ticket is unknown or cannot be resolved in its state, 65 for a mistyped number.")
+            discussion: """
+                With --config, the SMS to the citizen and the department's webhook that its \
+                notifications section configures are queued in the outbox in the same transaction; \
+                the running daemon sends them. Exit status 1 when the ticket is unknown or cannot be \
+                resolved in its state, 65 for a mistyped number.
+                """)
         @OptionGroup var options: DatabaseOptions
         @Argument(help: ArgumentHelp("The ticket number.", valueName: "number")) var number: String
         @Option(help: "The resolution report, kept in the ticket's history.") var note: String
@@ -202,7 +207,18 @@ struct Tickets: AsyncParsableCommand {
         }
 
         func run() async throws {
-            try await Tickets.change(number, .resolve, note: note, options: options)
+            // Secrets are the daemon's business: the command line only queues.
+            let notifications = try options.config.map { try loadConfiguration($0, resolveSecrets: false).notifications }
+            let ticket = try await Tickets.change(number, .resolve, note: note, options: options, notifications: notifications?.policy)
+            guard let notifications, notifications.isEnabled else {
+                print("no notifications queued (the configuration given with --config has no notifications section)")
+                return
+            }
+            let store = TicketStore(database: try options.open(requireCurrentSchema: true))
+            // This resolution's messages: their keys name its history entry (NotificationConfiguration.policy).
+            let event = try await store.history(number: ticket.number)?.events.last?.id ?? 0
+            let queued = try await store.outbox(ticketNumber: ticket.number).filter { $0.idempotencyKey.hasPrefix("resolve-\(ticket.number)-\(event)-") }
+            for entry in queued { print("queued \(entry.kind.rawValue) to \(OutboxText.mask(entry.destination, kind: entry.kind)) (outbox id \(entry.id))") }
         }
     }
 
@@ -224,11 +240,13 @@ struct Tickets: AsyncParsableCommand {
         }
     }
 
-    static func change(_ number: String, _ action: TicketAction, note: String, options: DatabaseOptions) async throws {
+    @discardableResult
+    static func change(_ number: String, _ action: TicketAction, note: String, options: DatabaseOptions, notifications: NotificationPolicy? = nil) async throws -> Ticket {
         let store = TicketStore(database: try options.open(requireCurrentSchema: true))
         do {
-            let ticket = try await store.apply(action, to: number, actor: actor, note: note)
+            let ticket = try await store.apply(action, to: number, actor: actor, note: note, notifications: notifications)
             print("\(ticket.number): \(ticket.status.rawValue) at \(ticket.level.rawValue)")
+            return ticket
         } catch let error as StoreError {
             switch error {
             case .mistypedNumber, .malformedNumber: fail("\(error)", code: 65)

@@ -39,6 +39,11 @@ import Testing
         #expect(configuration.agi.port == 4573)
         #expect(configuration.agi.allowList.map(\.description) == ["10.20.0.11", "10.20.0.12", "127.0.0.1"])
         #expect(configuration.databasePath == "/var/lib/helpline/helpline.sqlite")
+        let sms = try #require(configuration.notifications.sms)
+        #expect(sms.url == "https://sms.example.net/api/v1/messages")
+        #expect(sms.message(language: "vi", ticket: "1000002") == "Tổng đài 1022 thông báo, kiến nghị của ông (bà) đã được giải quyết. Xin cảm ơn!")
+        #expect(sms.delivery == DeliveryPolicy(), "the sample spells out the defaults")
+        #expect(configuration.notifications.webhooks.keys.sorted() == ["water"])
     }
 
     @Test func readsEveryKey() throws {

@@ -22,7 +22,7 @@ import Testing
         let file = try TemporaryDatabase()
         let database = try HelplineDatabase(path: file.path, migrate: false)
         #expect(try database.migrationStatus().applied.isEmpty)
-        #expect(try database.migrationStatus().pending.count == 3)
+        #expect(try database.migrationStatus().pending.count == 4)
         try database.migrate()
         #expect(try database.migrationStatus().pending.isEmpty)
     }
@@ -58,6 +58,16 @@ import Testing
             "SELECT date(created_at), department, status, COUNT(*) FROM tickets WHERE created_at >= '2026' AND created_at < '2027' GROUP BY 1, 2, 3",
             "SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= '2026' ORDER BY next_attempt_at",
             "SELECT * FROM callbacks WHERE status = 'pending' AND next_attempt_at <= '2026'",
+            // The outbox sender and `helpline outbox` (Sources/Store/Outbox.swift).
+            "SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= '2026' ORDER BY next_attempt_at, id LIMIT 8",
+            "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = '2026' WHERE id = 1 RETURNING *",
+            "UPDATE outbox SET status = 'sent', sent_at = '2026', last_error = NULL WHERE id = 1 AND status = 'pending'",
+            "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = '2026' WHERE status = 'dead' RETURNING id",
+            "SELECT status FROM outbox WHERE id = 1",
+            "SELECT COUNT(*) FROM outbox WHERE status = 'pending'",
+            "SELECT outbox.*, tickets.number FROM outbox LEFT JOIN tickets ON tickets.id = outbox.ticket_id WHERE outbox.status = 'dead' ORDER BY outbox.id DESC LIMIT 50",
+            "SELECT outbox.*, tickets.number FROM outbox LEFT JOIN tickets ON tickets.id = outbox.ticket_id WHERE outbox.id > 0 ORDER BY outbox.id DESC LIMIT 50",
+            "SELECT outbox.*, tickets.number FROM tickets JOIN outbox ON outbox.ticket_id = tickets.id WHERE tickets.number = '1000002' ORDER BY outbox.id",
         ]
         for query in queries {
             let plan = try database.writer.read { db in
