@@ -86,10 +86,10 @@ import Testing
     }
 
     @Test(arguments: [
-        ("notifications:\n  smss: {}\n", "bad.yaml:2:9: unknown key 'notifications.smss'; expected one of: sms, webhooks"),
+        ("notifications:\n  smss: {}\n", "bad.yaml:2:3: unknown key 'notifications.smss'; expected one of: sms, webhooks"),
         ("notifications:\n  sms: {}\n", "bad.yaml:2:8: notifications.sms needs 'url'"),
         ("notifications:\n  sms:\n    url: ftp://x\n", "bad.yaml:3:10: notifications.sms.url must be an http:// or https:// URL, not 'ftp://x'"),
-        ("notifications:\n  sms:\n    url: http://g\n    methd: GET\n", "bad.yaml:4:12: unknown key 'notifications.sms.methd'"),
+        ("notifications:\n  sms:\n    url: http://g\n    methd: GET\n", "bad.yaml:4:5: unknown key 'notifications.sms.methd'"),
         ("notifications:\n  sms:\n    url: http://g\n    method: DELETE\n", "bad.yaml:4:13: notifications.sms.method must be GET, POST, PUT or PATCH"),
         ("notifications:\n  sms:\n    url: http://g\n    body: '{\"t\":\"${text}\"}'\n", "bad.yaml:4:11: notifications.sms.body: unknown placeholder ${text}; expected one of: ${idempotency_key}, ${language}, ${message}, ${ticket}, ${to}"),
         ("notifications:\n  sms:\n    url: http://g\n    body: 'to=${to'\n", "bad.yaml:4:11: notifications.sms.body: a '${' is not closed"),
