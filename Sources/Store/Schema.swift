@@ -189,6 +189,25 @@ enum Schema {
                 CREATE INDEX outbox_by_status ON outbox (status, id);
                 """)
         }
+        migrator.registerMigration("006 feedback calls") { db in
+            // The call owed to the citizen after each resolution (one per resolution event); the
+            // scheduler claims it (`dialling`) before it originates the call.
+            try db.execute(sql: """
+                CREATE TABLE feedback_calls (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    ticket_id INTEGER NOT NULL REFERENCES tickets (id) ON DELETE CASCADE,
+                    resolution_event_id INTEGER NOT NULL UNIQUE,
+                    phone TEXT NOT NULL,
+                    status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'dialling', 'done', 'failed', 'cancelled')),
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    next_attempt_at DATETIME NOT NULL,
+                    last_result TEXT,
+                    created_at DATETIME NOT NULL
+                );
+                CREATE INDEX feedback_calls_due ON feedback_calls (status, next_attempt_at);
+                CREATE INDEX feedback_calls_by_ticket ON feedback_calls (ticket_id, status);
+                """)
+        }
         return migrator
     }
 }

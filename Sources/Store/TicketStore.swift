@@ -26,6 +26,11 @@ public final class TicketStore: Sendable {
         self.groupCommit = GroupCommitWriter(writer: database.writer)
     }
 
+    /// Runs `work` as one write in a shared transaction (see ``GroupCommitWriter``).
+    func groupCommitWrite<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await groupCommit.write(work)
+    }
+
     /// How many transactions the writes so far took: fewer than writes when they were grouped.
     public var groupCommitStatistics: GroupCommitStatistics { groupCommit.statistics }
 
@@ -148,6 +153,7 @@ public final class TicketStore: Sendable {
             try Self.appendEvent(db, ticket: ticket.id, at: time, transition: transition.name, from: ticket.status, to: next.status, level: next.level, actor: actor, note: eventNote)
             let eventID = db.lastInsertedRowID
             let changed = try Self.ticket(db, id: ticket.id)
+            try Self.scheduleFeedbackCall(db, after: action, ticket: changed, eventID: eventID, at: time)
             if let notifications {
                 let change = TicketChange(action: action, ticket: changed, eventID: eventID, note: note, at: now)
                 for message in notifications.messages(change) {
@@ -170,11 +176,24 @@ public final class TicketStore: Sendable {
 
     /// Registers a callback owed to a caller (a promise made by the IVR, or a caller who hung up
     /// before being served); returns its row id. The outbound scheduler dials it.
+    ///
+    /// Calls from the same number are merged: while a callback to that number is still to be
+    /// made, a new one joins it (it keeps its place in the list; a department, queue or ticket
+    /// it lacked is filled in, and the reasons are joined) and its id is returned.
     @discardableResult
     public func addCallback(callerNumber: String, callUniqueid: String?, department: String?, queue: String?, reason: String, ticket: String? = nil, at now: Date = Date()) async throws -> Int64 {
         let time = Timestamp.text(now)
         return try await groupCommit.write { db in
             let ticketID = try ticket.flatMap { try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM tickets WHERE number = ?"), arguments: [$0]) }
+            if let existing = try Int64.fetchOne(
+                db.cachedStatement(sql: "SELECT id FROM callbacks WHERE caller_number = ? AND status IN ('pending', 'dialling') ORDER BY id LIMIT 1"),
+                arguments: [callerNumber]) {
+                try db.cachedStatement(sql: """
+                    UPDATE callbacks SET department = COALESCE(department, ?), queue = COALESCE(queue, ?), ticket_id = COALESCE(ticket_id, ?),
+                        reason = reason || '; ' || ? WHERE id = ?
+                    """).execute(arguments: [department, queue, ticketID, reason, existing])
+                return existing
+            }
             try db.cachedStatement(sql: """
                 INSERT INTO callbacks (caller_number, ticket_id, call_uniqueid, department, queue, reason, status, attempts, next_attempt_at, created_at)
                 VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)

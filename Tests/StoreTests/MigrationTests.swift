@@ -14,7 +14,7 @@ import Testing
         let tables = try database.writer.read { db in
             try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'grdb_%' ORDER BY name")
         }
-        #expect(tables == ["callbacks", "calls", "campaigns", "contacts", "feedback", "outbox", "routing_decisions", "ticket_events", "ticket_serial", "tickets"])
+        #expect(tables == ["callbacks", "calls", "campaigns", "contacts", "feedback", "feedback_calls", "outbox", "routing_decisions", "ticket_events", "ticket_serial", "tickets"])
         #expect(try database.integrityProblems().isEmpty)
     }
 
@@ -22,7 +22,7 @@ import Testing
         let file = try TemporaryDatabase()
         let database = try HelplineDatabase(path: file.path, migrate: false)
         #expect(try database.migrationStatus().applied.isEmpty)
-        #expect(try database.migrationStatus().pending.count == 4)
+        #expect(try database.migrationStatus().pending.count == 5)
         try database.migrate()
         #expect(try database.migrationStatus().pending.isEmpty)
     }
@@ -68,6 +68,14 @@ import Testing
             "SELECT outbox.*, tickets.number FROM outbox LEFT JOIN tickets ON tickets.id = outbox.ticket_id WHERE outbox.status = 'dead' ORDER BY outbox.id DESC LIMIT 50",
             "SELECT outbox.*, tickets.number FROM outbox LEFT JOIN tickets ON tickets.id = outbox.ticket_id WHERE outbox.id > 0 ORDER BY outbox.id DESC LIMIT 50",
             "SELECT outbox.*, tickets.number FROM tickets JOIN outbox ON outbox.ticket_id = tickets.id WHERE tickets.number = '1000002' ORDER BY outbox.id",
+            // The outbound scheduler (Sources/Store/OutboundCalls.swift).
+            "SELECT f.id, f.phone, t.number FROM feedback_calls f JOIN tickets t ON t.id = f.ticket_id WHERE f.status = 'pending' AND f.next_attempt_at <= '2026' ORDER BY f.next_attempt_at, f.id LIMIT 50",
+            "SELECT c.id, t.number FROM callbacks c LEFT JOIN tickets t ON t.id = c.ticket_id WHERE c.status = 'pending' AND c.next_attempt_at <= '2026' ORDER BY c.next_attempt_at, c.id LIMIT 50",
+            "UPDATE feedback_calls SET status = 'cancelled' WHERE ticket_id = 1 AND status = 'pending'",
+            "UPDATE feedback_calls SET status = 'pending' WHERE status = 'dialling'",
+            "UPDATE callbacks SET status = 'pending' WHERE status = 'dialling'",
+            "SELECT id FROM callbacks WHERE caller_number = '900' AND status IN ('pending', 'dialling') ORDER BY id LIMIT 1",
+            "SELECT f.status FROM tickets t JOIN feedback_calls f ON f.ticket_id = t.id WHERE t.number = '1000002' ORDER BY f.id",
         ]
         for query in queries {
             let plan = try database.writer.read { db in
