@@ -181,6 +181,16 @@ enum Schema {
                 CREATE INDEX contacts_due ON contacts (campaign_id, status, next_attempt_at);
                 """)
         }
+        // Numbered 005: the outbox work adds its own 004. For the HTTP API's figures: open
+        // tickets counted by status and department (metrics), transitions per day (reports),
+        // and due times of every ticket (the daily overdue count).
+        migrator.registerMigration("005 tickets by status, events by transition, due times") { db in
+            try db.execute(sql: """
+                CREATE INDEX tickets_by_status ON tickets (status, department);
+                CREATE INDEX tickets_by_due ON tickets (due_at, department);
+                CREATE INDEX ticket_events_by_transition ON ticket_events (transition, at);
+                """)
+        }
         return migrator
     }
 }
