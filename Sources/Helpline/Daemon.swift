@@ -1,8 +1,10 @@
 public import AGIServer
 public import AMIClient
 public import Foundation
+public import HTTPAPI
 import IVR
 public import Logging
+public import Prometheus
 public import Routing
 public import ServiceLifecycle
 public import Store
@@ -34,11 +36,16 @@ public struct HelplineDaemon: Sendable {
     public let flows: CallFlows
     /// The FastAGI scripts served: `/health` and every menu by name.
     public let routes: AGIRoutes
+    /// The HTTP API, health checks and metrics.
+    public let httpServer: HTTPAPIServer
     let logger: Logger
 
     /// Opens and migrates the database and builds the services; throws if the database cannot
     /// be opened or was migrated by a newer Helpline.
-    public init(configuration: HelplineConfiguration, logger: Logger) throws {
+    ///
+    /// `metrics` is the registry the process's swift-metrics backend writes to, which
+    /// `/metrics` exposes (`helpline serve` bootstraps one); nil: `/metrics` is not served.
+    public init(configuration: HelplineConfiguration, metrics: PrometheusCollectorRegistry? = nil, logger: Logger) throws {
         self.configuration = configuration
         self.logger = logger
         let database = try HelplineDatabase(path: configuration.databasePath, migrate: false)
@@ -66,6 +73,10 @@ public struct HelplineDaemon: Sendable {
         }
         self.routes = routes
         self.agiServer = AGIServer(configuration: configuration.agi, routes: routes, logger: logger)
+        let dependencies = HTTPAPIDependencies(
+            store: store, board: board, amiEndpoints: configuration.amiEndpoints.map(\.name), callFlows: flows,
+            liveLoad: { pbx in Self.liveLoad(board.snapshot(), pbx: pbx, now: Date()) }, defaultPBX: defaultPBX, metrics: metrics)
+        self.httpServer = HTTPAPIServer(configuration: configuration.http, dependencies: dependencies, logger: logger)
     }
 
     /// The control socket's commands: `queues` answers a ``QueuesReport`` as JSON; `menus reload`
@@ -139,6 +150,7 @@ public struct HelplineDaemon: Sendable {
                 services: [.init(service: AGIService(server: agiServer))]
                     + amiClients.map { .init(service: AMIService(client: $0)) }
                     + [.init(service: ControlServer(path: configuration.controlSocketPath, commands: Self.controlCommands(board: board, flows: flows), logger: logger))]
+                    + [.init(service: httpServer)]
                     + [.init(service: ReloadOnSIGHUP(flows: flows, logger: logger))],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
