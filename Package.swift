@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "Helpline", targets: ["Helpline"]),
         .library(name: "Store", targets: ["Store"]),
         .library(name: "Routing", targets: ["Routing"]),
+        .library(name: "HTTPAPI", targets: ["HTTPAPI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -27,6 +28,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         .target(
@@ -67,14 +70,30 @@ let package = Package(
             dependencies: ["AGIServer", "YAMLSupport", .product(name: "Yams", package: "Yams")],
             swiftSettings: strict
         ),
+        // The HTTP API (JSON under /api/v1, health, metrics) over the store, the live state and the directory.
+        .target(
+            name: "HTTPAPI",
+            dependencies: [
+                "AGIServer", "AMIClient", "Routing", "Store",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
         .target(
             name: "Helpline",
             dependencies: [
-                "AGIServer", "AMIClient", "Routing", "Store", "IVR",
+                "AGIServer", "AMIClient", "Routing", "Store", "IVR", "HTTPAPI",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
@@ -86,10 +105,12 @@ let package = Package(
         .executableTarget(
             name: "helpline",
             dependencies: [
-                "Helpline", "Store", "Routing", "IVR", "AMIClient",
+                "Helpline", "Store", "Routing", "IVR", "AMIClient", "HTTPAPI",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
@@ -143,11 +164,25 @@ let package = Package(
         // The child process the crash-safety test kills with SIGKILL mid-write.
         .executableTarget(name: "StoreCrashWriter", dependencies: ["Store"], path: "Tests/StoreCrashWriter", swiftSettings: strict),
         .testTarget(name: "IVRTests", dependencies: ["IVR", "YAMLSupport"], swiftSettings: strict),
-        .testTarget(name: "HelplineTests", dependencies: ["Helpline", "Store"], swiftSettings: strict),
+        .testTarget(name: "HelplineTests", dependencies: ["Helpline", "Store", "HTTPAPI"], swiftSettings: strict),
+        .testTarget(
+            name: "HTTPAPITests",
+            dependencies: [
+                "HTTPAPI", "Store", "Routing", "AMIClient", "AGIServer", "AGITestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "AGIServer", "Helpline", "Store", "Routing", "IVR", "AGITestSupport", "AMIClient", "AMITestSupport",
+                "AGIServer", "Helpline", "Store", "Routing", "IVR", "AGITestSupport", "AMIClient", "AMITestSupport", "HTTPAPI",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -1,5 +1,6 @@
 public import AGIServer
 import Foundation
+public import HTTPAPI
 public import IVR
 public import Logging
 public import Routing
@@ -84,6 +85,22 @@ public final class CallFlows: Sendable {
         return Report(menus: menus.keys.sorted(), problems: [], notes: notes)
     }
 
+    /// Reads and checks the routing directory alone and replaces the current one when it is
+    /// clean; the menus stay as they are.
+    @discardableResult
+    public func reloadDirectory() -> Report {
+        guard FileManager.default.fileExists(atPath: directoryPath) else {
+            return Report(menus: menuNames, problems: [YAMLProblem(file: directoryPath, line: 1, column: 1, message: "no routing directory at '\(directoryPath)'")], notes: [])
+        }
+        do {
+            let directory = try DirectoryLoader.load(contentsOf: directoryPath)
+            state.withLock { $0.directory = directory }
+            return Report(menus: menuNames, problems: [], notes: [])
+        } catch {
+            return Report(menus: menuNames, problems: error.problems, notes: [])
+        }
+    }
+
     /// The FastAGI handler for a script path that names a menu (`/inbound`), or nil.
     ///
     /// The handler answers the channel, runs the menu, and when routing handed the call over
@@ -127,5 +144,20 @@ public final class CallFlows: Sendable {
                 break
             }
         }
+    }
+}
+
+extension CallFlows: CallFlowsControl {
+    /// ``reload()`` for the HTTP API.
+    public func reloadMenusAndDirectory() -> ReloadOutcome { reload().outcome }
+
+    /// ``reloadDirectory()`` for the HTTP API.
+    public func reloadDirectoryOnly() -> ReloadOutcome { reloadDirectory().outcome }
+}
+
+extension CallFlows.Report {
+    /// The report as the HTTP API and the control socket answer it.
+    var outcome: ReloadOutcome {
+        ReloadOutcome(reloaded: problems.isEmpty, menus: menus, problems: problems.map(\.description), notes: notes)
     }
 }

@@ -1,7 +1,9 @@
 public import AGIServer
 public import AMIClient
 import Foundation
+public import HTTPAPI
 public import Logging
+import Store
 public import YAMLSupport
 import Yams
 
@@ -57,6 +59,9 @@ public struct HelplineConfiguration: Sendable {
     /// The SMS gateway and department webhooks a resolution notifies. Defaults to none: nothing
     /// is queued until `notifications.sms` (or a webhook) is configured.
     public var notifications = NotificationConfiguration()
+    /// The HTTP API: address, bearer tokens, limits. Defaults to ``HTTPAPIServer/Configuration``'s
+    /// defaults (127.0.0.1:8080, no tokens).
+    public var http = HTTPAPIServer.Configuration()
 
     /// All defaults.
     public init() {}
@@ -156,8 +161,41 @@ public struct HelplineConfiguration: Sendable {
                 }
             case "notifications":
                 notifications = try reader.notifications(value, environment: environment, resolveSecrets: resolveSecrets)
+            case "http":
+                try reader.mapping(value, path: "http") { key, value throws(ConfigurationError) in
+                    let path = "http." + key
+                    switch key {
+                    case "listen":
+                        let (host, port) = try reader.hostPort(value, path: path)
+                        http.host = host
+                        http.port = port
+                    case "max_body_size": http.maxBodySize = try reader.integer(value, path: path, in: 1024...16_777_216)
+                    case "failed_auth_per_minute": http.failedAuthenticationsPerMinute = try reader.integer(value, path: path, in: 1...10_000)
+                    case "trusted_proxies":
+                        http.trustedProxies = try reader.sequence(value, path: path).map { item throws(ConfigurationError) in
+                            let text = try reader.string(item, path: path)
+                            guard let rule = AGIPeerRule(text) else {
+                                throw reader.error(item, "\(path): '\(text)' is not an IP address or CIDR block (like 127.0.0.1 or 10.0.0.0/8)")
+                            }
+                            return rule
+                        }
+                    case "tokens":
+                        for (index, item) in try reader.sequence(value, path: path).enumerated() {
+                            let token = try reader.apiToken(item, path: "http.tokens[\(index)]")
+                            if http.tokens.contains(where: { $0.name == token.name }) {
+                                throw reader.error(item, "http.tokens[\(index)].name: '\(token.name)' is used by an earlier token")
+                            }
+                            if http.tokens.contains(where: { $0.sha256 == token.sha256 }) {
+                                throw reader.error(item, "http.tokens[\(index)].sha256: an earlier token has the same hash; give every token its own secret")
+                            }
+                            http.tokens.append(token)
+                        }
+                    default:
+                        throw reader.unknownKey(value, path: path, known: ["listen", "max_body_size", "failed_auth_per_minute", "trusted_proxies", "tokens"])
+                    }
+                }
             default:
-                throw reader.unknownKey(value, path: key, known: ["agi", "database", "log", "ami", "control", "menus", "routing", "notifications"])
+                throw reader.unknownKey(value, path: key, known: ["agi", "database", "log", "ami", "control", "menus", "routing", "notifications", "http"])
             }
         }
     }
@@ -220,6 +258,48 @@ extension ConfigurationReader {
             configuration.reconciliationInterval = interval == .zero ? nil : interval
         }
         return configuration
+    }
+
+    static let tokenKeys = ["name", "sha256", "role", "department", "level"]
+
+    /// One `http.tokens` entry: a name, the SHA-256 of the token (never the token itself) and a
+    /// role; an officer's also a department and a level.
+    func apiToken(_ node: Node, path: String) throws(ConfigurationError) -> APIToken {
+        var fields: [String: Node] = [:]
+        try mapping(node, path: path) { key, value throws(ConfigurationError) in
+            guard Self.tokenKeys.contains(key) else { throw unknownKey(value, path: path + "." + key, known: Self.tokenKeys) }
+            fields[key] = value
+        }
+        func required(_ key: String) throws(ConfigurationError) -> (String, Node) {
+            guard let value = fields[key] else { throw error(node, "\(path) needs '\(key)'") }
+            let text = try string(value, path: path + "." + key)
+            if text.isEmpty { throw error(value, "\(path).\(key) must not be empty") }
+            return (text, value)
+        }
+        let (name, _) = try required("name")
+        let (hash, hashNode) = try required("sha256")
+        let (roleName, roleNode) = try required("role")
+        let role: APIRole
+        switch roleName {
+        case "administrator", "monitor", "intake":
+            for key in ["department", "level"] where fields[key] != nil {
+                throw error(fields[key]!, "\(path).\(key) is for officers only; a token with the role \(roleName) sees every department")
+            }
+            role = roleName == "administrator" ? .administrator : roleName == "monitor" ? .monitor : .intake
+        case "officer":
+            let (department, _) = try required("department")
+            let (levelText, levelNode) = try required("level")
+            guard let level = TicketLevel(rawValue: levelText.uppercased()) else {
+                throw error(levelNode, "\(path).level must be L1 or L2; not '\(levelText)'")
+            }
+            role = .officer(department: department, level: level)
+        default:
+            throw error(roleNode, "\(path).role must be administrator, monitor, officer or intake; not '\(roleName)'")
+        }
+        guard let token = APIToken(name: name, sha256: hash, role: role) else {
+            throw error(hashNode, "\(path).sha256 must be 64 hexadecimal digits, the SHA-256 of the token (helpline tokens hash prints it); never the token itself")
+        }
+        return token
     }
 
     func positiveDuration(_ node: Node, path: String) throws(ConfigurationError) -> Duration {

@@ -1,8 +1,10 @@
 public import AGIServer
 public import AMIClient
 public import Foundation
+public import HTTPAPI
 import IVR
 public import Logging
+public import Prometheus
 public import Routing
 public import ServiceLifecycle
 public import Store
@@ -37,11 +39,16 @@ public struct HelplineDaemon: Sendable {
     /// Delivers the outbox; nil when `notifications` configures neither an SMS gateway nor a
     /// webhook (pending messages then wait in the database).
     public let outboxSender: OutboxSender?
+    /// The HTTP API, health checks and metrics.
+    public let httpServer: HTTPAPIServer
     let logger: Logger
 
     /// Opens and migrates the database and builds the services; throws if the database cannot
     /// be opened or was migrated by a newer Helpline.
-    public init(configuration: HelplineConfiguration, logger: Logger) throws {
+    ///
+    /// `metrics` is the registry the process's swift-metrics backend writes to, which
+    /// `/metrics` exposes (`helpline serve` bootstraps one); nil: `/metrics` is not served.
+    public init(configuration: HelplineConfiguration, metrics: PrometheusCollectorRegistry? = nil, logger: Logger) throws {
         self.configuration = configuration
         self.logger = logger
         let database = try HelplineDatabase(path: configuration.databasePath, migrate: false)
@@ -70,6 +77,10 @@ public struct HelplineDaemon: Sendable {
         self.routes = routes
         self.agiServer = AGIServer(configuration: configuration.agi, routes: routes, logger: logger)
         self.outboxSender = configuration.notifications.isEnabled ? OutboxSender(store: store, configuration: configuration.notifications, logger: logger) : nil
+        let dependencies = HTTPAPIDependencies(
+            store: store, board: board, amiEndpoints: configuration.amiEndpoints.map(\.name), callFlows: flows,
+            liveLoad: { pbx in Self.liveLoad(board.snapshot(), pbx: pbx, now: Date()) }, defaultPBX: defaultPBX, metrics: metrics)
+        self.httpServer = HTTPAPIServer(configuration: configuration.http, dependencies: dependencies, logger: logger)
     }
 
     /// What a ticket change queues in the outbox, from `notifications` (pass it to
@@ -146,6 +157,7 @@ public struct HelplineDaemon: Sendable {
             [.init(service: AGIService(server: agiServer))]
             + amiClients.map { .init(service: AMIService(client: $0)) }
             + [.init(service: ControlServer(path: configuration.controlSocketPath, commands: Self.controlCommands(board: board, flows: flows), logger: logger))]
+            + [.init(service: httpServer)]
             + [.init(service: ReloadOnSIGHUP(flows: flows, logger: logger))]
         if let outboxSender { services.append(.init(service: outboxSender)) }
         let group = ServiceGroup(

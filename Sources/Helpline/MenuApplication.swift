@@ -57,17 +57,10 @@ public struct HelplineMenuApplication: MenuApplication {
             case .unknown, .malformed: return ActionResult(outcome: "unknown")
             }
         case .createTicket:
-            let directory = directory()
             let (call, load, now) = try await routingInputs(state, &memo)
-            let decision = directory.decide(call, load: load, now: now)
-            let department = decision.department ?? "general"
-            let created = try await store.createTicket(
-                NewTicket(
-                    source: .ivr, callerNumber: state.caller, language: state.language, district: state.variables["district"],
-                    department: department, category: state.variables["category"], descriptionRecording: state.variables["recording"].flatMap { $0.isEmpty ? nil : $0 },
-                    callUniqueid: state.uniqueid.isEmpty ? nil : state.uniqueid, officer: decision.officer,
-                    dueAt: directory.due(department, .l1, now)),
-                decision: decision.record(call: call, load: load, directory: directory, now: now), actor: "ivr", at: now)
+            let registration = directory().registration(
+                call, load: load, now: now, source: .ivr, descriptionRecording: state.variables["recording"].flatMap { $0.isEmpty ? nil : $0 })
+            let created = try await store.createTicket(registration.ticket, decision: registration.record, actor: "ivr", at: now)
             let ticket = created.ticket
             if !(memo.openTickets ?? []).contains(where: { $0.number == ticket.number }) {
                 memo.openTickets?.insert(OpenTicket(number: ticket.number, category: ticket.category, department: ticket.department), at: 0)

@@ -189,6 +189,15 @@ enum Schema {
                 CREATE INDEX outbox_by_status ON outbox (status, id);
                 """)
         }
+        // For the HTTP API's figures: open tickets counted by status and department (metrics),
+        // transitions per day (reports), and due times of every ticket (the daily overdue count).
+        migrator.registerMigration("005 tickets by status, events by transition, due times") { db in
+            try db.execute(sql: """
+                CREATE INDEX tickets_by_status ON tickets (status, department);
+                CREATE INDEX tickets_by_due ON tickets (due_at, department);
+                CREATE INDEX ticket_events_by_transition ON ticket_events (transition, at);
+                """)
+        }
         migrator.registerMigration("006 feedback calls") { db in
             // The call owed to the citizen after each resolution (one per resolution event); the
             // scheduler claims it (`dialling`) before it originates the call.

@@ -41,7 +41,8 @@ public final class TicketStore: Sendable {
     ///
     /// When `new.callUniqueid` already has a ticket, nothing is written and that ticket is
     /// returned with `created == false`: a retried FastAGI session never makes a second one.
-    public func createTicket(_ new: NewTicket, decision: RoutingDecisionInput? = nil, actor: String, at now: Date = Date()) async throws -> TicketCreation {
+    /// `note` goes with the `registered` history entry (how a web complaint came in).
+    public func createTicket(_ new: NewTicket, decision: RoutingDecisionInput? = nil, actor: String, note: String? = nil, at now: Date = Date()) async throws -> TicketCreation {
         try await groupCommit.write { db in
             if let uniqueid = new.callUniqueid,
                let existing = try Ticket.fetchOne(db.cachedStatement(sql: "SELECT * FROM tickets WHERE call_uniqueid = ?"), arguments: [uniqueid]) {
@@ -67,7 +68,7 @@ public final class TicketStore: Sendable {
                     status.rawValue, new.officer, new.dueAt.map(Timestamp.text), new.callUniqueid,
                 ])
             let id = db.lastInsertedRowID
-            try Self.appendEvent(db, ticket: id, at: time, transition: "registered", from: nil, to: .registered, level: .l1, actor: actor, note: nil)
+            try Self.appendEvent(db, ticket: id, at: time, transition: "registered", from: nil, to: .registered, level: .l1, actor: actor, note: note)
             if let officer = new.officer {
                 try Self.appendEvent(db, ticket: id, at: time, transition: "assigned", from: .registered, to: .assigned, level: .l1, actor: actor, note: "assigned to \(officer)")
             }
@@ -269,12 +270,17 @@ public final class TicketStore: Sendable {
         }
     }
 
-    /// A department's tickets, oldest first, optionally of one status and level, one page at a time.
-    public func tickets(department: String, status: TicketStatus? = nil, level: TicketLevel? = nil, limit: Int = 50, offset: Int = 0) async throws -> [Ticket] {
+    /// A department's tickets (every department's when `department` is nil), oldest first,
+    /// optionally of one status and level, one page at a time.
+    public func tickets(department: String?, status: TicketStatus? = nil, level: TicketLevel? = nil, limit: Int = 50, offset: Int = 0) async throws -> [Ticket] {
         guard limit > 0, limit <= 1000, offset >= 0 else { throw StoreError.invalidArgument("limit must be 1…1000 and offset not negative") }
         return try await database.writer.read { db in
-            var sql = "SELECT * FROM tickets WHERE department = ?"
-            var arguments: StatementArguments = [department]
+            var sql = "SELECT * FROM tickets WHERE 1"
+            var arguments: StatementArguments = []
+            if let department {
+                sql += " AND department = ?"
+                arguments += [department]
+            }
             if let status {
                 sql += " AND status = ?"
                 arguments += [status.rawValue]
@@ -380,7 +386,7 @@ public final class TicketStore: Sendable {
     }
 }
 
-/// The result of ``TicketStore/createTicket(_:decision:actor:at:)``.
+/// The result of ``TicketStore/createTicket(_:decision:actor:note:at:)``.
 public struct TicketCreation: Sendable, Hashable {
     /// The ticket (the existing one when the call already had one).
     public var ticket: Ticket

@@ -1,7 +1,11 @@
+import AMIClient
 import ArgumentParser
 import Foundation
+import HTTPAPI
 import Helpline
 import Logging
+import Metrics
+import Prometheus
 
 /// `helpline`: the helpline daemon and its administration commands.
 @main
@@ -10,7 +14,7 @@ struct HelplineCommand: AsyncParsableCommand {
         commandName: "helpline",
         abstract: "The software side of a public grievance helpline on Asterisk.",
         version: HelplineDaemon.version,
-        subcommands: [Serve.self, Config.self, Queues.self, Db.self, Tickets.self, Outbox.self, RoutingCommand.self, Menus.self, Call.self, Prompts.self, Demo.self])
+        subcommands: [Serve.self, Config.self, Queues.self, Db.self, Tickets.self, Outbox.self, RoutingCommand.self, Menus.self, Call.self, Prompts.self, Demo.self, Tokens.self])
 }
 
 /// `helpline config`: configuration tools for administrators.
@@ -39,12 +43,17 @@ struct Config: AsyncParsableCommand {
                   database.path    \(configuration.databasePath)
                   log.level        \(configuration.logLevel)
                   control.socket   \(configuration.controlSocketPath)
+                  http.listen      \(configuration.http.host.contains(":") ? "[\(configuration.http.host)]" : configuration.http.host):\(configuration.http.port)
                 """)
             let notifications = configuration.notifications
             // Header values (secrets among them) are never printed, only their names.
             print("  notifications    sms \(notifications.sms.map { "\($0.method) \($0.url)\($0.headers.isEmpty ? "" : " (headers \($0.headers.map(\.name).joined(separator: ", ")))")" } ?? "off (no SMS is queued)")")
             if !notifications.webhooks.isEmpty {
                 print("  notifications    webhooks \(notifications.webhooks.keys.sorted().joined(separator: ", "))")
+            }
+            for token in configuration.http.tokens {
+                // The name and role only: the hash stays in the file.
+                print("  http.token       \(token.name) (\(token.role))")
             }
             for endpoint in configuration.amiEndpoints {
                 // The secret is never printed.
@@ -77,7 +86,8 @@ struct Serve: AsyncParsableCommand {
         abstract: "Run the daemon: the FastAGI server and the services behind it.",
         discussion: """
             With no --config the embedded defaults apply: FastAGI on 127.0.0.1:4573 for loopback \
-            peers, database helpline.sqlite in the working directory, log level info. Flags override \
+            peers, the HTTP API on 127.0.0.1:8080, database helpline.sqlite in the working directory, \
+            log level info. Flags override \
             the file. SIGTERM or SIGINT stops accepting calls and lets running sessions finish.
             """)
 
@@ -86,6 +96,9 @@ struct Serve: AsyncParsableCommand {
 
     @Option(name: .customLong("agi-listen"), help: ArgumentHelp("Address for FastAGI, HOST:PORT (default 127.0.0.1:4573).", valueName: "host:port"))
     var agiListen: String?
+
+    @Option(name: .customLong("http-listen"), help: ArgumentHelp("Address for the HTTP API, HOST:PORT (default 127.0.0.1:8080).", valueName: "host:port"))
+    var httpListen: String?
 
     @Option(name: .long, help: ArgumentHelp("SQLite database file (default helpline.sqlite).", valueName: "path"))
     var database: String?
@@ -96,6 +109,9 @@ struct Serve: AsyncParsableCommand {
     func validate() throws {
         if let agiListen, parseHostPort(agiListen) == nil {
             throw ValidationError("--agi-listen must be HOST:PORT (like 127.0.0.1:4573 or [::1]:4573), not '\(agiListen)'")
+        }
+        if let httpListen, parseHostPort(httpListen) == nil {
+            throw ValidationError("--http-listen must be HOST:PORT (like 127.0.0.1:8080 or [::1]:8080), not '\(httpListen)'")
         }
         if let logLevel, Logger.Level(rawValue: logLevel.lowercased()) == nil {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical; not '\(logLevel)'")
@@ -112,6 +128,10 @@ struct Serve: AsyncParsableCommand {
             configuration.agi.host = host
             configuration.agi.port = port
         }
+        if let httpListen, let (host, port) = parseHostPort(httpListen) {
+            configuration.http.host = host
+            configuration.http.port = port
+        }
         if let database { configuration.databasePath = database }
         if let logLevel, let level = Logger.Level(rawValue: logLevel.lowercased()) { configuration.logLevel = level }
 
@@ -121,10 +141,13 @@ struct Serve: AsyncParsableCommand {
             handler.logLevel = level
             return handler
         }
+        // Every metric of the process (FastAGI, AMI, HTTP) goes to this registry; /metrics shows it.
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let logger = Logger(label: "helpline")
         let daemon: HelplineDaemon
         do {
-            daemon = try HelplineDaemon(configuration: configuration, logger: logger)
+            daemon = try HelplineDaemon(configuration: configuration, metrics: registry, logger: logger)
         } catch let error as CallFlowProblems {
             FileHandle.standardError.write(Data((error.description + "\n").utf8))
             logger.critical("Helpline cannot start: the call flows or the routing directory have problems (fix them, check with helpline menus check and helpline routing check)")
@@ -183,6 +206,44 @@ struct ControlSocketOptions: ParsableArguments {
         } catch {
             FileHandle.standardError.write(Data("error: cannot reach the helpline daemon at \(path): \(error). Is `helpline serve` running, and is this its control socket?\n".utf8))
             throw ExitCode(69)  // EX_UNAVAILABLE
+        }
+    }
+}
+
+/// `helpline tokens`: bearer tokens for the HTTP API.
+struct Tokens: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Make bearer tokens for the HTTP API.",
+        subcommands: [Hash.self, New.self])
+
+    /// `helpline tokens hash`: the SHA-256 of a token read from standard input.
+    struct Hash: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the SHA-256 of a token read from standard input (for http.tokens[].sha256).",
+            discussion: "Reads one line; a trailing line break is not part of the token. Example: printf %s \"$TOKEN\" | helpline tokens hash")
+
+        func run() async throws {
+            let input = FileHandle.standardInput.readDataToEndOfFile()
+            var token = String(decoding: input, as: UTF8.self)
+            while token.hasSuffix("\n") || token.hasSuffix("\r") { token.removeLast() }
+            guard !token.isEmpty else { throw ValidationError("no token on standard input") }
+            print(APIToken.hash(token))
+        }
+    }
+
+    /// `helpline tokens new`: a random token and its hash.
+    struct New: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make a random token (32 bytes, URL-safe base64) and print it with its SHA-256.",
+            discussion: "Give the token to its user; put only the hash in the configuration.")
+
+        func run() async throws {
+            var generator = SystemRandomNumberGenerator()
+            let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+            let token = Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+                .replacingOccurrences(of: "=", with: "")
+            print("token:  \(token)")
+            print("sha256: \(APIToken.hash(token))")
         }
     }
 }

@@ -1,5 +1,6 @@
 import AGIServer
 import Foundation
+import HTTPAPI
 import Testing
 
 @testable import Helpline
@@ -16,6 +17,12 @@ import Testing
             #expect(configuration.agi.drainTimeout == .seconds(30))
             #expect(configuration.databasePath == "helpline.sqlite")
             #expect(configuration.logLevel == .info)
+            #expect(configuration.http.host == "127.0.0.1")
+            #expect(configuration.http.port == 8080)
+            #expect(configuration.http.tokens.isEmpty)
+            #expect(configuration.http.maxBodySize == 65_536)
+            #expect(configuration.http.failedAuthenticationsPerMinute == 10)
+            #expect(configuration.http.trustedProxies == AGIPeerRule.loopback)
         }
     }
 
@@ -44,6 +51,32 @@ import Testing
         #expect(sms.message(language: "vi", ticket: "1000002") == "Tổng đài 1022 thông báo, kiến nghị của ông (bà) đã được giải quyết. Xin cảm ơn!")
         #expect(sms.delivery == DeliveryPolicy(), "the sample spells out the defaults")
         #expect(configuration.notifications.webhooks.keys.sorted() == ["water"])
+        #expect(configuration.http.host == "127.0.0.1")
+        #expect(configuration.http.port == 8080)
+        #expect(configuration.http.tokens.map(\.name) == ["monitoring-team", "desk-water-lucknow", "web-portal"])
+        #expect(configuration.http.tokens.map(\.role) == [.monitor, .officer(department: "water", level: .l1), .intake])
+    }
+
+    @Test func readsTheHTTPSection() throws {
+        let hash = APIToken.hash("s3cret")
+        let yaml = """
+            http:
+              listen: "[::1]:9090"
+              max_body_size: 4096
+              failed_auth_per_minute: 3
+              trusted_proxies: [10.0.0.5]
+              tokens:
+                - {name: admin, sha256: \(hash), role: administrator}
+                - {name: desk, sha256: \(hash.uppercased().replacingOccurrences(of: "A", with: "B")), role: officer, department: water, level: l2}
+            """
+        let configuration = try HelplineConfiguration(yaml: yaml, file: "h.yaml")
+        #expect(configuration.http.host == "::1")
+        #expect(configuration.http.port == 9090)
+        #expect(configuration.http.maxBodySize == 4096)
+        #expect(configuration.http.failedAuthenticationsPerMinute == 3)
+        #expect(configuration.http.trustedProxies.map(\.description) == ["10.0.0.5"])
+        #expect(configuration.http.tokens.first?.sha256 == APIToken(name: "x", secret: "s3cret", role: .monitor).sha256)
+        #expect(configuration.http.tokens.last?.role == .officer(department: "water", level: .l2))
     }
 
     @Test func readsEveryKey() throws {
@@ -107,6 +140,19 @@ import Testing
          "bad.yaml:4:7: ami.endpoints[1].name: 'a' is used by an earlier endpoint"),
         ("control:\n  socket: \"\"\n", "bad.yaml:2:11: control.socket must not be empty"),
         ("- a\n- b\n", "bad.yaml:1:1: the top level must be a mapping"),
+        ("http:\n  listen: 8080\n", "bad.yaml:2:11: http.listen must be HOST:PORT"),
+        ("http:\n  max_body_size: 10\n", "bad.yaml:2:18: http.max_body_size must be between 1024 and 16777216"),
+        ("http:\n  trusted_proxies: [nginx]\n", "bad.yaml:2:21: http.trusted_proxies: 'nginx' is not an IP address or CIDR block"),
+        ("http:\n  tokens:\n    - {name: a, sha256: abc, role: monitor}\n", "bad.yaml:3:25: http.tokens[0].sha256 must be 64 hexadecimal digits"),
+        ("http:\n  tokens:\n    - {name: a, sha256: \(String(repeating: "0", count: 64)), role: root}\n", "bad.yaml:3:97: http.tokens[0].role must be administrator, monitor, officer or intake"),
+        ("http:\n  tokens:\n    - {name: a, sha256: \(String(repeating: "0", count: 64)), role: officer, level: L1}\n", "bad.yaml:3:7: http.tokens[0] needs 'department'"),
+        ("http:\n  tokens:\n    - {name: a, sha256: \(String(repeating: "0", count: 64)), role: officer, department: water, level: L3}\n", "bad.yaml:3:132: http.tokens[0].level must be L1 or L2"),
+        ("http:\n  tokens:\n    - {name: a, sha256: \(String(repeating: "0", count: 64)), role: monitor, department: water}\n", "bad.yaml:3:118: http.tokens[0].department is for officers only"),
+        ("http:\n  tokens:\n    - {name: a, sha256: \(String(repeating: "0", count: 64)), role: monitor}\n    - {name: a, sha256: \(String(repeating: "1", count: 64)), role: monitor}\n",
+         "bad.yaml:4:7: http.tokens[1].name: 'a' is used by an earlier token"),
+        ("http:\n  tokens:\n    - {name: a, sha256: \(String(repeating: "0", count: 64)), role: monitor}\n    - {name: b, sha256: \(String(repeating: "0", count: 64)), role: monitor}\n",
+         "bad.yaml:4:7: http.tokens[1].sha256: an earlier token has the same hash"),
+        ("http:\n  token: []\n", "bad.yaml:2:3: unknown key 'http.token'"),
     ])
     func reportsEachProblemWithItsPlace(yaml: String, expected: String) {
         do {

@@ -1,4 +1,5 @@
 import AGITestSupport
+import AMIClient
 import AMITestSupport
 import Foundation
 import Helpline

@@ -22,7 +22,7 @@ import Testing
         let file = try TemporaryDatabase()
         let database = try HelplineDatabase(path: file.path, migrate: false)
         #expect(try database.migrationStatus().applied.isEmpty)
-        #expect(try database.migrationStatus().pending.count == 5)
+        #expect(try database.migrationStatus().pending.count == 6)
         try database.migrate()
         #expect(try database.migrationStatus().pending.isEmpty)
     }
@@ -76,6 +76,11 @@ import Testing
             "UPDATE callbacks SET status = 'pending' WHERE status = 'dialling'",
             "SELECT id FROM callbacks WHERE caller_number = '900' AND status IN ('pending', 'dialling') ORDER BY id LIMIT 1",
             "SELECT f.status FROM tickets t JOIN feedback_calls f ON f.ticket_id = t.id WHERE t.number = '1000002' ORDER BY f.id",
+            // The HTTP API: every department's tickets, open counts, the daily report.
+            "SELECT * FROM tickets WHERE 1 AND status = 'assigned' ORDER BY created_at, id LIMIT 50 OFFSET 0",
+            "SELECT department, status, COUNT(*) FROM tickets WHERE status IN ('registered','assigned','resolved','reopened','escalated') GROUP BY department, status ORDER BY department, status",
+            "SELECT date(e.at, '+19800 seconds') AS day, t.department, COUNT(*) FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id WHERE e.transition = 'resolved' AND e.at >= '2026' AND e.at < '2027' GROUP BY day, t.department",
+            "SELECT date(t.due_at, '+19800 seconds') AS day, t.department, COUNT(*) FROM tickets t WHERE t.due_at >= '2026' AND t.due_at < '2027' AND t.status NOT IN ('cancelled', 'duplicate') AND NOT EXISTS (SELECT 1 FROM ticket_events e WHERE e.ticket_id = t.id AND e.transition = 'resolved' AND e.at <= t.due_at) GROUP BY day, t.department",
         ]
         for query in queries {
             let plan = try database.writer.read { db in

@@ -1,4 +1,3 @@
-public import AMIClient
 import Foundation
 
 /// What `helpline queues` shows: the live state of every AMI endpoint, per queue and seat.

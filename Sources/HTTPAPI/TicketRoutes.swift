@@ -1,0 +1,262 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import Routing
+import Store
+
+/// `/api/v1/tickets…`: list, read, resolve, reassign, annotate, and web intake.
+///
+/// Officers see and act on their own department's tickets only (403 otherwise); they resolve
+/// and reassign only tickets at their own level, so an L1 desk cannot dispose of a complaint
+/// the ladder sent to L2. Monitors read; administrators do everything. Every write is recorded
+/// in the ticket's history with the token's name as the actor.
+struct TicketRoutes: Sendable {
+    let dependencies: HTTPAPIDependencies
+    let maxBodySize: Int
+
+    func add(to group: RouterGroup<APIRequestContext>) {
+        let prefix = APIRouter.prefix
+        group.get("\(prefix)/tickets") { request, context in try await list(request, context) }
+        group.post("\(prefix)/tickets") { request, context in try await intake(request, context) }
+        group.get("\(prefix)/tickets/:number") { _, context in try await detail(context) }
+        group.post("\(prefix)/tickets/:number/resolve") { request, context in
+            let body = try await decode(ResolveBody.self, request, context)
+            let report = try nonEmpty(body.report, "report", maximum: 4000)
+            return try await act(.resolve, context, note: report, levelBound: true, verb: "resolve")
+        }
+        group.post("\(prefix)/tickets/:number/reassign") { request, context in
+            let body = try await decode(ReassignBody.self, request, context)
+            let officer = try nonEmpty(body.officer, "officer", maximum: 100)
+            return try await act(.reassign(officer: officer), context, note: body.note, levelBound: true, verb: "reassign")
+        }
+        group.post("\(prefix)/tickets/:number/notes") { request, context in
+            let body = try await decode(NoteBody.self, request, context)
+            let note = try nonEmpty(body.note, "note", maximum: 4000)
+            return try await act(.note, context, note: note, levelBound: false, verb: "add notes to")
+        }
+    }
+
+    // MARK: - Reads
+
+    func list(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+        let principal = try context.require(.administrator, .monitor, .officer, to: "list tickets")
+        let query = request.uri.queryParameters
+        var department = query["department"].map(String.init)
+        if case .officer(let own, _) = principal.role {
+            if let department, department != own {
+                throw APIError(.forbidden, "the token '\(principal.name)' may list the tickets of department '\(own)' only")
+            }
+            department = own
+        }
+        let status = try query["status"].map { text in
+            guard let status = TicketStatus(rawValue: String(text)) else {
+                throw APIError(.invalidRequest, "status must be one of \(TicketStatus.allCases.map(\.rawValue).joined(separator: ", ")); not '\(text)'")
+            }
+            return status
+        }
+        let level = try query["level"].map { text in
+            guard let level = TicketLevel(rawValue: String(text).uppercased()) else { throw APIError(.invalidRequest, "level must be L1 or L2; not '\(text)'") }
+            return level
+        }
+        let limit = try integer(query["limit"], "limit", default: 50, in: 1...500)
+        let offset = try integer(query["offset"], "offset", default: 0, in: 0...10_000_000)
+        // One more than asked: whether there is a next page.
+        var tickets = try await dependencies.store.tickets(department: department, status: status, level: level, limit: limit + 1, offset: offset)
+        let more = tickets.count > limit
+        if more { tickets.removeLast() }
+        let now = dependencies.now()
+        return APIJSON.response(TicketPage(tickets: tickets.map { TicketBody($0, now: now) }, limit: limit, offset: offset, nextOffset: more ? offset + limit : nil))
+    }
+
+    func detail(_ context: APIRequestContext) async throws -> Response {
+        let principal = try context.require(.administrator, .monitor, .officer, to: "read tickets")
+        let number = try ticketNumber(context)
+        guard let history = try await storeCall({ try await dependencies.store.history(number: number) }) else {
+            throw APIError(.ticketNotFound, "no ticket has the number \(number)")
+        }
+        try authorize(principal, history.ticket, levelBound: false, verb: "read")
+        return APIJSON.response(TicketDetail(history, now: dependencies.now()))
+    }
+
+    // MARK: - Writes
+
+    func act(_ action: TicketAction, _ context: APIRequestContext, note: String?, levelBound: Bool, verb: String) async throws -> Response {
+        let principal = try context.require(.administrator, .officer, to: "\(verb) tickets")
+        let number = try ticketNumber(context)
+        guard let ticket = try await storeCall({ try await dependencies.store.ticket(number: number) }) else {
+            throw APIError(.ticketNotFound, "no ticket has the number \(number)")
+        }
+        try authorize(principal, ticket, levelBound: levelBound, verb: verb)
+        if case .reassign(let officer) = action, let directory = dependencies.callFlows.directory {
+            guard let known = directory.officers[officer], known.department == ticket.department else {
+                throw APIError(.unknownOfficer, "the routing directory has no officer '\(officer)' in department '\(ticket.department)'")
+            }
+        }
+        // The store applies the action to the ticket as it stands at write time: a concurrent
+        // change in between makes an invalid transition answer 409, never a lost update.
+        let updated = try await storeCall {
+            try await dependencies.store.apply(action, to: number, actor: principal.name, note: note, at: dependencies.now())
+        }
+        context.logger.notice("Ticket \(action.name)", metadata: ["ticket": "\(number)", "token": "\(principal.name)", "status": "\(updated.status.rawValue)"])
+        return APIJSON.response(TicketBody(updated, now: dependencies.now()))
+    }
+
+    /// Web intake: a complaint routed like a call (same department, officer and due time as
+    /// the IVR would give it), stored with source `api` and the channel in its first history entry.
+    func intake(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+        let principal = try context.require(.administrator, .intake, to: "register complaints")
+        let body = try await decode(IntakeBody.self, request, context)
+        guard ["web", "chat"].contains(body.channel) else { throw APIError(.invalidRequest, "channel must be web or chat; not '\(body.channel)'") }
+        let caller = body.callerNumber.filter { !$0.isWhitespace && $0 != "-" }
+        guard (7...16).contains(caller.count), caller.drop(while: { $0 == "+" }).allSatisfy(\.isASCIIDigit), caller.filter({ $0 == "+" }).count <= 1 else {
+            throw APIError(.invalidRequest, "caller_number must be a phone number of 7 to 15 digits (an optional leading +)")
+        }
+        guard (2...8).contains(body.language.count), body.language.allSatisfy({ $0.isASCII && $0.isLetter }) else {
+            throw APIError(.invalidRequest, "language must be a language code such as hi, en or vi")
+        }
+        let description = try nonEmpty(body.description, "description", maximum: 4000)
+        let reference = try body.reference.map { try nonEmpty($0, "reference", maximum: 100) }
+        guard let directory = dependencies.callFlows.directory else {
+            throw APIError(.noDirectory, "no routing directory is loaded, so the complaint cannot be routed; try again later")
+        }
+        guard directory.categories[body.category] != nil else {
+            throw APIError(.unknownCategory, "the routing directory has no category '\(body.category)'")
+        }
+        if let district = body.district, directory.districts[district] == nil {
+            throw APIError(.unknownDistrict, "the routing directory has no district '\(district)'")
+        }
+        let now = dependencies.now()
+        let open = try await dependencies.store.openTickets(callerNumber: caller).map {
+            OpenTicket(number: $0.number, category: $0.category, department: $0.department)
+        }
+        let pbx = dependencies.defaultPBX
+        let call = CallInput(
+            uniqueid: reference.map { "\(body.channel):\($0)" }, callerNumber: caller, language: body.language, pbx: pbx,
+            category: body.category, district: body.district, openTickets: open)
+        let registration = directory.registration(
+            call, load: dependencies.liveLoad(pbx), now: now, source: .api, callerName: body.callerName, descriptionText: description)
+        let created = try await dependencies.store.createTicket(
+            registration.ticket, decision: registration.record, actor: principal.name, note: "registered through \(body.channel) intake", at: now)
+        let ticket = created.ticket
+        context.logger.notice(
+            "Complaint registered through \(body.channel) intake",
+            metadata: ["ticket": "\(ticket.number)", "department": "\(ticket.department)", "caller": "\(PhoneNumber.masked(caller))", "token": "\(principal.name)"])
+        var response = APIJSON.response(TicketBody(ticket, now: now), status: created.created ? .created : .ok)
+        response.headers[.location] = "\(APIRouter.prefix)/tickets/\(ticket.number)"
+        return response
+    }
+
+    // MARK: - Helpers
+
+    /// 403 unless the principal may act on this ticket: officers only in their department, and
+    /// for level-bound actions only at their level.
+    func authorize(_ principal: Principal, _ ticket: Ticket, levelBound: Bool, verb: String) throws {
+        guard case .officer(let department, let level) = principal.role else { return }
+        guard ticket.department == department else {
+            throw APIError(.forbidden, "the token '\(principal.name)' may \(verb) the tickets of department '\(department)' only")
+        }
+        if levelBound, ticket.level != level {
+            throw APIError(.forbidden, "the ticket is at \(ticket.level.rawValue); the token '\(principal.name)' may \(verb) \(level.rawValue) tickets only")
+        }
+    }
+
+    func ticketNumber(_ context: APIRequestContext) throws -> String {
+        let text = context.parameters.get("number") ?? ""
+        switch TicketNumber.parse(text) {
+        case .valid(let number): return number.description
+        case .checkDigitMismatch: throw APIError(.ticketNumberMistyped, "\(text) is not a valid ticket number: its check digit does not match (a digit mistyped?)")
+        case .malformed: throw APIError(.ticketNumberMalformed, "'\(text)' is not a ticket number: expected 2 to \(TicketNumber.maximumLength) digits")
+        }
+    }
+
+    /// Runs a store call, answering its refusals with the API's codes.
+    func storeCall<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as StoreError {
+            switch error {
+            case .unknownTicket(let number): throw APIError(.ticketNotFound, "no ticket has the number \(number)")
+            case .mistypedNumber: throw APIError(.ticketNumberMistyped, error.description)
+            case .malformedNumber: throw APIError(.ticketNumberMalformed, error.description)
+            case .invalidArgument(let message): throw APIError(.invalidRequest, message)
+            case .corrupt: throw error
+            }
+        } catch let error as InvalidTicketTransition {
+            throw APIError(.invalidTransition, error.description)
+        }
+    }
+
+    func decode<T: Decodable>(_ type: T.Type, _ request: Request, _ context: APIRequestContext) async throws -> T {
+        try await APIBody.decode(type, request, maxBodySize: maxBodySize)
+    }
+
+    func integer(_ text: Substring?, _ name: String, default value: Int, in range: ClosedRange<Int>) throws -> Int {
+        guard let text else { return value }
+        guard let number = Int(text), range.contains(number) else {
+            throw APIError(.invalidRequest, "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound); not '\(text)'")
+        }
+        return number
+    }
+
+    func nonEmpty(_ text: String, _ name: String, maximum: Int) throws -> String {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else { throw APIError(.invalidRequest, "\(name) must not be empty") }
+        guard trimmed.count <= maximum else { throw APIError(.invalidRequest, "\(name) is longer than \(maximum) characters") }
+        return trimmed
+    }
+}
+
+/// Request bodies: JSON only, at most `http.max_body_size` bytes.
+enum APIBody {
+    static func decode<T: Decodable>(_ type: T.Type, _ request: Request, maxBodySize: Int) async throws -> T {
+        if let contentType = request.headers[.contentType], !contentType.lowercased().hasPrefix("application/json") {
+            throw APIError(.unsupportedMediaType, "the request body must be JSON (Content-Type: application/json), not \(contentType)")
+        }
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > maxBodySize {
+            throw APIError(.bodyTooLarge, "the request body is \(length) bytes; the limit is \(maxBodySize)")
+        }
+        var request = request
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: maxBodySize)
+        } catch is NIOTooManyBytesError {
+            throw APIError(.bodyTooLarge, "the request body is over the limit of \(maxBodySize) bytes")
+        }
+        do {
+            return try APIJSON.decoder().decode(T.self, from: Data(buffer.readableBytesView))
+        } catch let error as DecodingError {
+            throw APIError(.invalidRequest, "the request body is not what this endpoint takes: \(describe(error))")
+        }
+    }
+
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ context: DecodingError.Context) -> String {
+            context.codingPath.map { $0.intValue.map(String.init) ?? snake($0.stringValue) }.joined(separator: ".")
+        }
+        switch error {
+        case .keyNotFound(let key, _): return "'\(snake(key.stringValue))' is missing"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context):
+            return context.codingPath.isEmpty ? "expected a JSON object" : "'\(path(context))' has the wrong type"
+        case .dataCorrupted(let context): return context.codingPath.isEmpty ? "not valid JSON" : "'\(path(context))' is not valid"
+        @unknown default: return "not valid"
+        }
+    }
+
+    /// `callerNumber` → `caller_number`, as the client wrote it.
+    static func snake(_ key: String) -> String {
+        var out = ""
+        for character in key {
+            if character.isUppercase {
+                out += "_" + character.lowercased()
+            } else {
+                out.append(character)
+            }
+        }
+        return out
+    }
+}
+
+extension Character {
+    var isASCIIDigit: Bool { isASCII && isNumber }
+}
