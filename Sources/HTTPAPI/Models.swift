@@ -152,14 +152,3 @@ struct IntakeBody: Decodable, Sendable {
     var reference: String?
 }
 
-/// Phone numbers in logs.
-enum PhoneNumber {
-    /// Every digit but the last four replaced by `*`: `9876543210` → `******3210`.
-    static func masked(_ number: String) -> String {
-        let characters = Array(number)
-        let keep = 4
-        return String(characters.enumerated().map { index, character in
-            index < characters.count - keep && character.isNumber ? "*" : character
-        })
-    }
-}

@@ -62,6 +62,8 @@ public struct HelplineConfiguration: Sendable {
     /// The HTTP API: address, bearer tokens, limits. Defaults to ``HTTPAPIServer/Configuration``'s
     /// defaults (127.0.0.1:8080, no tokens).
     public var http = HTTPAPIServer.Configuration()
+    /// Feedback calls and callbacks: how they are placed. Defaults to none: nothing is dialled.
+    public var outbound: OutboundConfiguration?
 
     /// All defaults.
     public init() {}
@@ -74,6 +76,7 @@ public struct HelplineConfiguration: Sendable {
         let environment = environment ?? ProcessInfo.processInfo.environment
         let reader = ConfigurationReader(file: file)
         guard let root = try reader.compose(yaml) else { return }  // an empty file: all defaults
+        var outboundNode: Node?
         try reader.mapping(root, path: "") { key, value throws(ConfigurationError) in
             switch key {
             case "agi":
@@ -194,8 +197,22 @@ public struct HelplineConfiguration: Sendable {
                         throw reader.unknownKey(value, path: path, known: ["listen", "max_body_size", "failed_auth_per_minute", "trusted_proxies", "tokens"])
                     }
                 }
+            case "outbound":
+                outbound = try reader.outbound(value)
+                outboundNode = value
             default:
-                throw reader.unknownKey(value, path: key, known: ["agi", "database", "log", "ami", "control", "menus", "routing", "notifications", "http"])
+                throw reader.unknownKey(value, path: key, known: ["agi", "database", "log", "ami", "control", "menus", "routing", "notifications", "http", "outbound"])
+            }
+        }
+        if let outbound, let outboundNode {
+            // Calls are originated through an AMI connection: it must be one of the endpoints.
+            let names = amiEndpoints.map(\.name)
+            let pbx = outbound.pbx ?? defaultPBX ?? names.first
+            guard let pbx, names.contains(pbx) else {
+                throw reader.error(
+                    outboundNode,
+                    names.isEmpty ? "outbound needs an AMI endpoint to place calls through (ami.endpoints)"
+                        : "outbound.pbx '\(pbx ?? "")' is not an AMI endpoint; the endpoints are: \(names.joined(separator: ", "))")
             }
         }
     }

@@ -41,6 +41,9 @@ public struct HelplineDaemon: Sendable {
     public let outboxSender: OutboxSender?
     /// The HTTP API, health checks and metrics.
     public let httpServer: HTTPAPIServer
+    /// Places feedback calls and callbacks; nil without an `outbound` section (or without the
+    /// AMI endpoint it names).
+    public let outboundScheduler: OutboundScheduler?
     let logger: Logger
 
     /// Opens and migrates the database and builds the services; throws if the database cannot
@@ -81,6 +84,27 @@ public struct HelplineDaemon: Sendable {
             store: store, board: board, amiEndpoints: configuration.amiEndpoints.map(\.name), callFlows: flows,
             liveLoad: { pbx in Self.liveLoad(board.snapshot(), pbx: pbx, now: Date()) }, defaultPBX: defaultPBX, metrics: metrics)
         self.httpServer = HTTPAPIServer(configuration: configuration.http, dependencies: dependencies, logger: logger)
+        if let outbound = configuration.outbound {
+            let pbx = outbound.pbx ?? defaultPBX
+            // The configuration reader made sure the endpoint exists.
+            if let client = amiClients.first(where: { $0.configuration.name == pbx }) {
+                self.outboundScheduler = OutboundScheduler(
+                store: store, client: client, board: board, configuration: outbound,
+                queueOf: { call in Self.callbackQueue(call, directory: flows.directory, pbx: pbx) }, logger: logger)
+            } else {
+                self.outboundScheduler = nil
+            }
+        } else {
+            self.outboundScheduler = nil
+        }
+    }
+
+    /// The queue a callback connects to: its own, else its department's on `pbx`, else the
+    /// PBX's general queue.
+    static func callbackQueue(_ call: OutboundCall, directory: Directory?, pbx: String) -> String? {
+        if let queue = call.queue { return queue }
+        if let department = call.department, let queues = directory?.departments[department]?.queues[pbx] { return queues.primary }
+        return directory?.generalQueues[pbx]
     }
 
     /// What a ticket change queues in the outbox, from `notifications` (pass it to
@@ -160,6 +184,7 @@ public struct HelplineDaemon: Sendable {
             + [.init(service: httpServer)]
             + [.init(service: ReloadOnSIGHUP(flows: flows, logger: logger))]
         if let outboxSender { services.append(.init(service: outboxSender)) }
+        if let outboundScheduler { services.append(.init(service: outboundScheduler)) }
         let group = ServiceGroup(
             configuration: .init(
                 services: services,

@@ -19,6 +19,8 @@ public struct HelplineMenuApplication: MenuApplication {
     public let now: @Sendable () -> Date
     /// Where a call row that could not be stored is reported.
     public let logger: Logger
+    /// How long after a feedback call in which nothing was pressed it is made again, seconds.
+    public var feedbackRetry: TimeInterval = 30 * 60
 
     /// An application over a store, a directory and live figures.
     public init(store: TicketStore, directory: @escaping @Sendable () -> Directory, liveLoad: @escaping @Sendable () -> LiveLoad, pbx: String, now: @escaping @Sendable () -> Date = { Date() }, logger: Logger = Logger(label: "helpline.calls")) {
@@ -90,6 +92,12 @@ public struct HelplineMenuApplication: MenuApplication {
         case .feedback:
             guard let number = state.variables["ticket"], let history = try await store.history(number: number) else {
                 return ActionResult(outcome: "not_awaiting", variables: ["feedback_step": "unknown_ticket"])
+            }
+            guard let answer = state.variables["answer"], answer == "yes" || answer == "no" else {
+                // Nothing pressed: the call counts as not answered, and is made again later.
+                guard history.ticket.status == .resolved else { return ActionResult(outcome: "not_awaiting", variables: ["feedback_step": "not_resolved"]) }
+                try await store.feedbackNotGiven(ticket: number, retryAt: now().addingTimeInterval(feedbackRetry))
+                return ActionResult(outcome: "no_answer", variables: ["feedback_step": "call_again"])
             }
             let step = directory().afterFeedback(ticket: history.ticket, history: history.events, satisfied: state.variables["answer"] == "yes", now: now())
             guard let action = step.action else {

@@ -222,7 +222,8 @@ public struct Action: Sendable {
         case route
         /// Records the citizen's feedback from `ticket` and `answer` (`yes` or `no`) and moves
         /// the ticket up the escalation ladder; outcome `not_awaiting` when the ticket is not
-        /// resolved (nothing recorded).
+        /// resolved (nothing recorded), `no_answer` when `answer` is neither (nothing pressed:
+        /// the feedback call is made again later).
         case feedback = "submit_feedback"
 
         /// The variables that must be set on every path to the action.
@@ -256,7 +257,7 @@ public struct Action: Sendable {
         public var outcomes: [String] {
             switch self {
             case .createTicket: []
-            case .feedback: ["not_awaiting"]
+            case .feedback: ["not_awaiting", "no_answer"]
             case .ticketStatus: ["found", "unknown", "mistyped"]
             case .openTickets: ["some", "none"]
             case .route: ["queue", "callback", "complaint_only", "closed"]

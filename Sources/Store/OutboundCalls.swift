@@ -148,6 +148,19 @@ extension TicketStore {
         }
     }
 
+    /// The citizen answered the feedback call but pressed nothing: the ticket's latest feedback
+    /// call is due again at `retryAt` (its attempts still count).
+    public func feedbackNotGiven(ticket number: String, retryAt: Date) async throws {
+        let next = Timestamp.text(retryAt)
+        try await groupCommitWrite { db in
+            try db.cachedStatement(sql: """
+                UPDATE feedback_calls SET status = 'pending', next_attempt_at = ?, last_result = 'answered, nothing pressed'
+                WHERE id = (SELECT f.id FROM tickets t JOIN feedback_calls f ON f.ticket_id = t.id
+                            WHERE t.number = ? AND f.status IN ('dialling', 'done') ORDER BY f.id DESC LIMIT 1)
+                """).execute(arguments: [next, number])
+        }
+    }
+
     /// The feedback calls of a ticket, oldest first (for the desk and tests).
     public func feedbackCalls(ticket number: String) async throws -> [(status: String, attempts: Int, lastResult: String?)] {
         try await database.writer.read { db in

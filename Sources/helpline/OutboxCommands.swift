@@ -73,13 +73,7 @@ enum OutboxText {
     /// A phone number with all but its last 4 digits replaced by `*` (other characters kept);
     /// a URL (a webhook's destination) as it is.
     static func mask(_ destination: String, kind: OutboxKind) -> String {
-        guard kind == .sms else { return destination }
-        var remaining = destination.filter(\.isNumber).count
-        return String(destination.map { character -> Character in
-            guard character.isNumber else { return character }
-            remaining -= 1
-            return remaining < 4 ? character : "*"
-        })
+        kind == .sms ? PhoneNumber.masked(destination) : destination
     }
 
     static func table(_ entries: [OutboxEntry]) -> String {

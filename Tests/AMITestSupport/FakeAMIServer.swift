@@ -1,5 +1,5 @@
 import AGITestSupport
-import AMIClient
+public import AMIClient
 import Crypto
 import NIOCore
 import NIOPosix
@@ -28,6 +28,9 @@ public final class FakeAMIServer: Sendable {
         public var acceptFilters = true
         /// Hold successful Login replies until ``FakeAMIServer/releaseHeldReplies()``.
         public var holdLoginReplies = false
+        /// How the next Originates end, one per Originate (then success): `success`, `busy`,
+        /// `noanswer` or `congestion`, each the captured exchange of that name.
+        public var originateOutcomes: [String] = []
     }
 
     /// The captured replies the server speaks.
@@ -44,6 +47,10 @@ public final class FakeAMIServer: Sendable {
         public let queueSummary: CapturedExchange
         /// The async Originate that succeeded (reply, the call's events, OriginateResponse).
         public let originate: CapturedExchange
+        /// Async Originates that failed: busy (Reason 5), rang out (3), congestion (8).
+        public let originateBusy: CapturedExchange
+        public let originateNoAnswer: CapturedExchange
+        public let originateCongestion: CapturedExchange
         /// QueueStatus for one queue (dept-police, with its waiting caller).
         public let queueStatusOne: CapturedExchange
         /// The challenge number in ``challenge``.
@@ -64,6 +71,9 @@ public final class FakeAMIServer: Sendable {
             queueStatusAll = try Capture.load("ami/queue-status-all-queues.txt").exchange("QueueStatus")!
             queueSummary = try Capture.load("ami/queue-summary.txt").exchange("QueueSummary")!
             originate = try Capture.load("ami/originate-async-success.txt").exchange("Originate")!
+            originateBusy = try Capture.load("ami/originate-async-failure-busy.txt").exchange("Originate")!
+            originateNoAnswer = try Capture.load("ami/originate-async-failure-noanswer-timeout.txt").exchange("Originate")!
+            originateCongestion = try Capture.load("ami/originate-async-failure-congestion.txt").exchange("Originate")!
             queueStatusOne = try Capture.load("ami/queue-status-one-queue.txt").exchange("QueueStatus")!
             let text = String(decoding: challenge.reply, as: UTF8.self)
             challengeValue = text.split(separator: "\r\n").first { $0.hasPrefix("Challenge: ") }.map { String($0.dropFirst(11)) } ?? ""
@@ -80,6 +90,8 @@ public final class FakeAMIServer: Sendable {
     public let actions = Mutex<[String]>([])
     /// Connections accepted so far.
     public let connections = Atomic<Int>(0)
+    /// Every Originate received, with its headers.
+    public let originates = Mutex<[AMIMessage]>([])
     private let listener: any Channel
     private let clients = Mutex<[ObjectIdentifier: any Channel]>([:])
     /// Login replies held back, and whether they have been released (after which none is held:
@@ -191,7 +203,15 @@ public final class FakeAMIServer: Sendable {
                 }
                 return (reply, false)
             case "originate":
-                let reply = script.originate.reply(actionID: id)
+                let outcome = behaviour.originateOutcomes.isEmpty ? "success" : behaviour.originateOutcomes.removeFirst()
+                originates.withLock { $0.append(message) }
+                let exchange = switch outcome {
+                case "busy": script.originateBusy
+                case "noanswer": script.originateNoAnswer
+                case "congestion": script.originateCongestion
+                default: script.originate
+                }
+                let reply = exchange.reply(actionID: id)
                 if behaviour.closeAfterOriginateQueued {
                     // Only the "Originate successfully queued" reply, then the link drops.
                     let end = firstMessageEnd(reply)

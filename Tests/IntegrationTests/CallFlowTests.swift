@@ -190,5 +190,25 @@ extension Integration {
                 #expect(try await daemon.store.ticket(number: number)?.status == .reopened)
             }
         }
+
+        @Test func aFeedbackCallWithNothingPressedIsMadeAgainLater() async throws {
+            try await Self.withDaemon(pbx: Self.staffed()) { daemon, address in
+                let (_, registered) = try await CallPlayer(keyGroups: ["2", "1", "2", "01"], uniqueid: "e2e-fbn-1").run(script: "/inbound", to: address)
+                let number = try #require(registered["HELPLINE_TICKET"])
+                try await daemon.store.apply(.resolve, to: number, actor: "l1-water-01", note: "pipe repaired")
+                // The scheduler claimed the owed call and the citizen answered it.
+                let owed = try #require(try await daemon.store.dueOutboundCalls().first { $0.ticketNumber == number })
+                #expect(try await daemon.store.claim(owed))
+                try await daemon.store.finish(owed, result: .answered, retryAt: nil)
+                // Nothing pressed, at every try of the question.
+                let (events, _) = try await CallPlayer(keyGroups: [], uniqueid: "e2e-fbn-2").run(script: "/feedback?ticket=\(number)", to: address)
+                #expect(events.contains(.played("feedback-call-again", key: nil)), "\(events)")
+                #expect(try await daemon.store.ticket(number: number)?.status == .resolved, "nothing recorded")
+                let calls = try await daemon.store.feedbackCalls(ticket: number)
+                #expect(calls.map(\.status) == ["pending"])
+                #expect(calls.first?.lastResult == "answered, nothing pressed")
+                #expect(calls.first?.attempts == 1)
+            }
+        }
     }
 }

@@ -1,0 +1,327 @@
+public import AMIClient
+public import Foundation
+public import Logging
+public import ServiceLifecycle
+public import Store
+import Synchronization
+import YAMLSupport
+import Yams
+
+/// How the daemon places the calls it owes: feedback calls after resolutions and callbacks
+/// (the `outbound` section of the configuration). Without the section nothing is dialled; the
+/// calls wait in the database.
+public struct OutboundConfiguration: Sendable, Hashable {
+    /// The AMI endpoint that originates the calls (nil: the default PBX).
+    public var pbx: String?
+    /// How a citizen's number is reached, with `${number}` in it: a Local channel into the
+    /// dialplan's `helpline-outbound` context, which dials `${HELPLINE_TRUNK}`.
+    public var channel = "Local/${number}@helpline-outbound"
+    /// `HELPLINE_TRUNK` for the dialplan (`DAHDI/g1`, `PJSIP/carrier` …); nil: not set.
+    public var trunk: String?
+    /// The caller ID the citizen sees (the helpline's number).
+    public var callerID: String?
+    /// At most this many outbound calls at once (the trunk channels set aside for them).
+    public var maximumChannels = 4
+    /// How long the citizen's phone may ring.
+    public var ringTimeout: Duration = .seconds(45)
+    /// When citizens may be called, local time (minutes after midnight, start..<end).
+    public var callingHours = CallingHours(start: 9 * 60, end: 20 * 60)
+    /// Other hours for some districts.
+    public var districtHours: [String: CallingHours] = [:]
+    /// Seconds east of UTC of the local time the hours are in (IST: 19800).
+    public var utcOffset = 19_800
+    /// Waits before another attempt, by how the last one went.
+    public var retryAfterNoAnswer: Duration = .seconds(30 * 60)
+    /// After a busy line.
+    public var retryAfterBusy: Duration = .seconds(10 * 60)
+    /// After a failure of the trunk or network, or an outcome the daemon could not learn.
+    public var retryAfterFailure: Duration = .seconds(15 * 60)
+    /// Attempts before a call is given up (`failed`).
+    public var maximumAttempts = 3
+    /// The queue priority of an answered callback (raised: the caller waited once already).
+    public var callbackPriority = 8
+    /// How often the list of due calls is read.
+    public var pollInterval: Duration = .seconds(5)
+
+    /// The defaults.
+    public init() {}
+
+    /// The hours that apply in `district`.
+    public func hours(district: String?) -> CallingHours {
+        district.flatMap { districtHours[$0] } ?? callingHours
+    }
+}
+
+/// A daily window of local time, in minutes after midnight, `start..<end`.
+public struct CallingHours: Sendable, Hashable, CustomStringConvertible {
+    /// The first minute.
+    public var start: Int
+    /// The minute after the last.
+    public var end: Int
+
+    /// A window.
+    public init(start: Int, end: Int) {
+        self.start = start
+        self.end = end
+    }
+
+    /// `HH:MM-HH:MM`, as written in the configuration.
+    public init?(_ text: String) {
+        let parts = text.split(separator: "-").map { $0.trimmingCharacters(in: .whitespaces) }
+        func minutes(_ part: String) -> Int? {
+            let fields = part.split(separator: ":")
+            guard fields.count == 2, let hours = Int(fields[0]), let minutes = Int(fields[1]), (0...24).contains(hours), (0..<60).contains(minutes) else { return nil }
+            let total = hours * 60 + minutes
+            return total <= 24 * 60 ? total : nil
+        }
+        guard parts.count == 2, let start = minutes(parts[0]), let end = minutes(parts[1]), start < end else { return nil }
+        self.init(start: start, end: end)
+    }
+
+    /// Whether `date` falls in the window, in local time `utcOffset` seconds east of UTC.
+    public func contains(_ date: Date, utcOffset: Int) -> Bool {
+        let local = Int(date.timeIntervalSince1970.rounded(.down)) + utcOffset
+        let minute = ((local % 86_400) + 86_400) % 86_400 / 60
+        return minute >= start && minute < end
+    }
+
+    public var description: String {
+        String(format: "%02d:%02d-%02d:%02d", start / 60, start % 60, end / 60, end % 60)
+    }
+}
+
+/// Which due calls may be dialled now: pure, so its rules are tested without a PBX.
+///
+/// Nothing is dialled while the PBX's live state is missing or stale. Every call needs a free
+/// outbound channel; a callback also needs a free seat in its queue (seats not paused, not on a
+/// call, minus the callbacks already ringing for that queue), since it is connected to an agent
+/// when answered. A call outside its district's calling hours waits.
+public struct OutboundPacing: Sendable {
+    /// The configuration.
+    public var configuration: OutboundConfiguration
+
+    /// Pacing by `configuration`.
+    public init(configuration: OutboundConfiguration) {
+        self.configuration = configuration
+    }
+
+    /// The calls to dial now, in order, each with the queue a callback connects to.
+    ///
+    /// - Parameters:
+    ///   - inFlight: calls being dialled now.
+    ///   - callbacksInFlight: callbacks being dialled now, by queue.
+    ///   - queueOf: the queue a callback goes to (its own, else its department's, else the general queue).
+    public func select(_ due: [OutboundCall], state: PBXState?, inFlight: Int, callbacksInFlight: [String: Int], now: Date,
+                       queueOf: (OutboundCall) -> String?) -> [(call: OutboundCall, queue: String?)] {
+        guard let state, state.staleSince == nil else { return [] }
+        var channels = configuration.maximumChannels - inFlight
+        var reserved = callbacksInFlight
+        var chosen: [(OutboundCall, String?)] = []
+        let seconds = now.timeIntervalSince1970
+        for call in due where channels > 0 {
+            guard configuration.hours(district: call.district).contains(now, utcOffset: configuration.utcOffset) else { continue }
+            switch call.kind {
+            case .feedback:
+                chosen.append((call, nil))
+            case .callback:
+                guard let queue = queueOf(call), let figures = state.queues[queue]?.figures(now: seconds) else { continue }
+                guard figures.available - reserved[queue, default: 0] > 0 else { continue }
+                reserved[queue, default: 0] += 1
+                chosen.append((call, queue))
+            }
+            channels -= 1
+        }
+        return chosen
+    }
+
+    /// When to try again after `result` on attempt number `attempts` (nil: give up, or answered).
+    public func retry(after result: OutboundResult, attempts: Int, now: Date) -> Date? {
+        guard result != .answered, attempts < configuration.maximumAttempts else { return nil }
+        let wait: Duration
+        switch result {
+        case .answered: return nil
+        case .noAnswer: wait = configuration.retryAfterNoAnswer
+        case .busy: wait = configuration.retryAfterBusy
+        case .failed: wait = configuration.retryAfterFailure
+        }
+        return now.addingTimeInterval(Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18)
+    }
+}
+
+/// Places the calls the helpline owes, paced by the live state, through AMI `Originate`:
+/// a feedback call goes into the dialplan's `helpline-feedback` context (the `feedback` menu,
+/// with `HELPLINE_TICKET`), a callback into `helpline-callback` (its queue at a raised
+/// priority). Each call is claimed in the database before it is originated and its outcome
+/// recorded after: answered, or pending again after a wait that depends on how it failed,
+/// until its attempts run out. On start, calls a stopped daemon left being dialled go back
+/// to the list.
+public final class OutboundScheduler: Service, Sendable {
+    let store: TicketStore
+    let client: AMIClient
+    let board: LiveStateBoard
+    let pacing: OutboundPacing
+    let queueOf: @Sendable (OutboundCall) -> String?
+    let logger: Logger
+    let now: @Sendable () -> Date
+    private let inFlight = Mutex<(total: Int, callbacks: [String: Int])>((0, [:]))
+
+    /// A scheduler originating through `client` (the PBX `configuration.pbx`).
+    public init(store: TicketStore, client: AMIClient, board: LiveStateBoard, configuration: OutboundConfiguration,
+                queueOf: @escaping @Sendable (OutboundCall) -> String?, logger: Logger, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.store = store
+        self.client = client
+        self.board = board
+        self.pacing = OutboundPacing(configuration: configuration)
+        self.queueOf = queueOf
+        self.logger = logger
+        self.now = now
+    }
+
+    /// Calls being dialled now.
+    public var callsInFlight: Int { inFlight.withLock { $0.total } }
+
+    public func run() async throws {
+        let recovered = try await store.recoverInterruptedCalls(retryAt: now().addingTimeInterval(60))
+        if recovered > 0 {
+            logger.warning("Outbound calls a stopped daemon was dialling go back to the list", metadata: ["calls": "\(recovered)"])
+        }
+        await withDiscardingTaskGroup { group in
+            while !Task.isCancelled && !Task.isShuttingDownGracefully {
+                do {
+                    for (call, queue) in try await due() {
+                        group.addTask { await self.place(call, queue: queue) }
+                    }
+                } catch {
+                    logger.error("Outbound calls could not be read", metadata: ["error": "\(error)"])
+                }
+                let interval = pacing.configuration.pollInterval
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            }
+            // Calls being dialled finish (their outcome is recorded); no new ones start.
+        }
+    }
+
+    /// Claims the calls to dial now.
+    func due() async throws -> [(OutboundCall, String?)] {
+        let time = now()
+        let (total, callbacks) = inFlight.withLock { ($0.total, $0.callbacks) }
+        guard total < pacing.configuration.maximumChannels else { return [] }
+        let state = board.snapshot().pbxs[client.configuration.name]
+        guard state?.staleSince == nil, client.connection != nil else { return [] }
+        let candidates = try await store.dueOutboundCalls(at: time, limit: 4 * pacing.configuration.maximumChannels)
+        var claimed: [(OutboundCall, String?)] = []
+        for (call, queue) in pacing.select(candidates, state: state, inFlight: total, callbacksInFlight: callbacks, now: time, queueOf: queueOf)
+        where try await store.claim(call, at: time) {
+            inFlight.withLock {
+                $0.total += 1
+                if let queue { $0.callbacks[queue, default: 0] += 1 }
+            }
+            claimed.append((call, queue))
+        }
+        return claimed
+    }
+
+    /// Originates one claimed call and records how it went.
+    func place(_ call: OutboundCall, queue: String?) async {
+        defer {
+            inFlight.withLock {
+                $0.total -= 1
+                if let queue { $0.callbacks[queue, default: 1] -= 1 }
+            }
+        }
+        let configuration = pacing.configuration
+        var variables: [(String, String)] = []
+        if let trunk = configuration.trunk { variables.append(("HELPLINE_TRUNK", trunk)) }
+        let context: String
+        switch call.kind {
+        case .feedback:
+            context = "helpline-feedback"
+            variables.append(("HELPLINE_TICKET", call.ticketNumber ?? ""))
+        case .callback:
+            context = "helpline-callback"
+            variables += [("HELPLINE_QUEUE", queue ?? ""), ("HELPLINE_PRIORITY", String(configuration.callbackPriority))]
+            if let ticket = call.ticketNumber { variables.append(("HELPLINE_TICKET", ticket)) }
+        }
+        let channel = configuration.channel.replacingOccurrences(of: "${number}", with: call.phone)
+        let result: OutboundResult
+        do {
+            _ = try await client.send(
+                .originate(channel: channel, destination: .extension(context: context, exten: "s", priority: 1), timeout: configuration.ringTimeout,
+                           callerID: configuration.callerID, variables: variables))
+            result = .answered
+        } catch {
+            result = Self.result(of: error)
+        }
+        let attempts = call.attempts + 1
+        let retryAt = pacing.retry(after: result, attempts: attempts, now: now())
+        logger.info(
+            "Outbound call placed",
+            metadata: ["outbound.kind": "\(call.kind.rawValue)", "outbound.id": "\(call.id)", "outbound.to": "\(PhoneNumber.masked(call.phone))",
+                       "outbound.result": "\(result)", "outbound.attempt": "\(attempts)", "outbound.next": "\(retryAt.map { "\($0)" } ?? "none")"])
+        do {
+            try await store.finish(call, result: result, retryAt: retryAt)
+        } catch {
+            logger.error("The outcome of an outbound call could not be stored; it goes back to the list on restart",
+                         metadata: ["outbound.id": "\(call.id)", "error": "\(error)"])
+        }
+    }
+
+    /// What an Originate's failure says about the call (Asterisk's dial reasons, PROTOCOL.md B7).
+    static func result(of error: AMIError) -> OutboundResult {
+        guard error.code == .actionFailed, let reason = error.response?.int("Reason") else {
+            return .failed("\(error.code): \(error.message)")
+        }
+        switch reason {
+        case 3: return .noAnswer
+        case 5: return .busy
+        case 8: return .failed("congestion")
+        default: return .failed("reason \(reason)")
+        }
+    }
+}
+
+extension ConfigurationReader {
+    static let outboundKeys = [
+        "pbx", "channel", "trunk", "caller_id", "max_channels", "ring_timeout", "calling_hours", "district_hours", "utc_offset",
+        "retry_no_answer", "retry_busy", "retry_failure", "max_attempts", "callback_priority", "poll_interval",
+    ]
+
+    /// The `outbound` section.
+    func outbound(_ node: Node) throws(ConfigurationError) -> OutboundConfiguration {
+        var configuration = OutboundConfiguration()
+        try mapping(node, path: "outbound") { key, value throws(ConfigurationError) in
+            let path = "outbound." + key
+            switch key {
+            case "pbx": configuration.pbx = try nonEmptyString(value, path: path)
+            case "channel":
+                let channel = try nonEmptyString(value, path: path)
+                guard channel.contains("${number}") else { throw error(value, "\(path) must contain ${number} (where the citizen's number goes), like Local/${number}@helpline-outbound") }
+                configuration.channel = channel
+            case "trunk": configuration.trunk = try nonEmptyString(value, path: path)
+            case "caller_id": configuration.callerID = try nonEmptyString(value, path: path)
+            case "max_channels": configuration.maximumChannels = try integer(value, path: path, in: 1...1000)
+            case "ring_timeout": configuration.ringTimeout = try positiveDuration(value, path: path)
+            case "calling_hours": configuration.callingHours = try hours(value, path: path)
+            case "district_hours":
+                try mapping(value, path: path) { district, hours throws(ConfigurationError) in
+                    configuration.districtHours[district] = try self.hours(hours, path: path + "." + district)
+                }
+            case "utc_offset": configuration.utcOffset = try integer(value, path: path, in: -50_400...50_400)
+            case "retry_no_answer": configuration.retryAfterNoAnswer = try positiveDuration(value, path: path)
+            case "retry_busy": configuration.retryAfterBusy = try positiveDuration(value, path: path)
+            case "retry_failure": configuration.retryAfterFailure = try positiveDuration(value, path: path)
+            case "max_attempts": configuration.maximumAttempts = try integer(value, path: path, in: 1...50)
+            case "callback_priority": configuration.callbackPriority = try integer(value, path: path, in: 0...100)
+            case "poll_interval": configuration.pollInterval = try positiveDuration(value, path: path)
+            default: throw unknownKey(value, path: path, known: Self.outboundKeys)
+            }
+        }
+        return configuration
+    }
+
+    private func hours(_ node: Node, path: String) throws(ConfigurationError) -> CallingHours {
+        let text = try nonEmptyString(node, path: path)
+        guard let hours = CallingHours(text) else { throw error(node, "\(path) must be a window of local time like \"09:00-20:00\", not '\(text)'") }
+        return hours
+    }
+}

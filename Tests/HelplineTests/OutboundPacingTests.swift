@@ -1,0 +1,102 @@
+import AMIClient
+import Foundation
+import Helpline
+import Store
+import Testing
+
+@Suite struct OutboundPacingTests {
+    // Sat 2026-11-21 12:20 IST (06:50 UTC).
+    static let now = Date(timeIntervalSince1970: 1_795_243_800)
+
+    static func state(stale: Bool = false, free: [String: Int]) -> PBXState {
+        var state = PBXState(name: "pbx1", staleSince: stale ? 1 : nil)
+        for (queue, count) in free {
+            var queueState = QueueState(name: queue)
+            for index in 0..<count {
+                let interface = "PJSIP/\(queue)-\(index)"
+                queueState.members[interface] = QueueMember(interface: interface, status: DeviceState(rawValue: 1))
+            }
+            state.queues[queue] = queueState
+        }
+        return state
+    }
+
+    static func feedback(_ id: Int64, district: String? = "07") -> OutboundCall {
+        OutboundCall(kind: .feedback, id: id, phone: "98765000\(id)", ticketNumber: "1000002", district: district, dueAt: now)
+    }
+
+    static func callback(_ id: Int64, queue: String?, department: String? = nil) -> OutboundCall {
+        OutboundCall(kind: .callback, id: id, phone: "98765001\(id)", department: department, queue: queue, dueAt: now)
+    }
+
+    static func pacing(channels: Int = 10, _ edit: (inout OutboundConfiguration) -> Void = { _ in }) -> OutboundPacing {
+        var configuration = OutboundConfiguration()
+        configuration.maximumChannels = channels
+        edit(&configuration)
+        return OutboundPacing(configuration: configuration)
+    }
+
+    @Test func nothingIsDialledWithoutFreshLiveState() {
+        let due = [Self.feedback(1), Self.callback(2, queue: "water-l1")]
+        #expect(Self.pacing().select(due, state: nil, inFlight: 0, callbacksInFlight: [:], now: Self.now) { $0.queue }.isEmpty)
+        #expect(Self.pacing().select(due, state: Self.state(stale: true, free: ["water-l1": 5]), inFlight: 0, callbacksInFlight: [:], now: Self.now) { $0.queue }.isEmpty)
+    }
+
+    @Test func callbacksNeverOutnumberFreeSeatsAndCallsNeverOutnumberChannels() {
+        let state = Self.state(free: ["water-l1": 2, "roads-l1": 0])
+        let due = [Self.callback(1, queue: "water-l1"), Self.callback(2, queue: "roads-l1"), Self.callback(3, queue: "water-l1"),
+                   Self.callback(4, queue: "water-l1"), Self.feedback(5), Self.callback(6, queue: nil, department: "water")]
+        // One water callback is already ringing: one more seat is free for callbacks.
+        let chosen = Self.pacing().select(due, state: state, inFlight: 1, callbacksInFlight: ["water-l1": 1], now: Self.now) { call in
+            call.queue ?? (call.department == "water" ? "water-l1" : nil)
+        }
+        #expect(chosen.map(\.call.id) == [1, 5])
+        #expect(chosen.map(\.queue) == ["water-l1", nil])
+
+        // Channels: 3 in all, 2 already in use.
+        let few = Self.pacing(channels: 3).select([Self.feedback(1), Self.feedback(2)], state: state, inFlight: 2, callbacksInFlight: [:], now: Self.now) { $0.queue }
+        #expect(few.map(\.call.id) == [1])
+        #expect(Self.pacing(channels: 3).select([Self.feedback(1)], state: state, inFlight: 3, callbacksInFlight: [:], now: Self.now) { $0.queue }.isEmpty)
+    }
+
+    @Test func callingHoursAreLocalAndPerDistrict() {
+        let pacing = Self.pacing {
+            $0.callingHours = CallingHours(start: 9 * 60, end: 20 * 60)
+            $0.districtHours["02"] = CallingHours(start: 13 * 60, end: 18 * 60)
+        }
+        let due = [Self.feedback(1, district: "01"), Self.feedback(2, district: "02"), Self.feedback(3, district: nil)]
+        let state = Self.state(free: [:])
+        // 12:20 IST: inside the default window, before district 02's.
+        #expect(pacing.select(due, state: state, inFlight: 0, callbacksInFlight: [:], now: Self.now) { $0.queue }.map(\.call.id) == [1, 3])
+        // 13:20 IST: both.
+        #expect(pacing.select(due, state: state, inFlight: 0, callbacksInFlight: [:], now: Self.now.addingTimeInterval(3600)) { $0.queue }.map(\.call.id) == [1, 2, 3])
+        // 21:20 IST: nobody is called at night.
+        #expect(pacing.select(due, state: state, inFlight: 0, callbacksInFlight: [:], now: Self.now.addingTimeInterval(9 * 3600)) { $0.queue }.isEmpty)
+    }
+
+    @Test func eachOutcomeWaitsItsOwnTimeUntilTheAttemptsRunOut() {
+        let pacing = Self.pacing {
+            $0.retryAfterNoAnswer = .seconds(1800)
+            $0.retryAfterBusy = .seconds(600)
+            $0.retryAfterFailure = .seconds(900)
+            $0.maximumAttempts = 3
+        }
+        #expect(pacing.retry(after: .noAnswer, attempts: 1, now: Self.now) == Self.now.addingTimeInterval(1800))
+        #expect(pacing.retry(after: .busy, attempts: 2, now: Self.now) == Self.now.addingTimeInterval(600))
+        #expect(pacing.retry(after: .failed("congestion"), attempts: 1, now: Self.now) == Self.now.addingTimeInterval(900))
+        #expect(pacing.retry(after: .busy, attempts: 3, now: Self.now) == nil, "the third attempt was the last")
+        #expect(pacing.retry(after: .answered, attempts: 1, now: Self.now) == nil)
+    }
+
+    @Test(arguments: [("09:00-20:00", 540, 1200), ("00:00-24:00", 0, 1440), ("13:30-18:05", 810, 1085)])
+    func callingHoursAreRead(_ text: String, _ start: Int, _ end: Int) throws {
+        let hours = try #require(CallingHours(text))
+        #expect(hours.start == start && hours.end == end)
+        #expect(hours.description == text)
+    }
+
+    @Test(arguments: ["", "9-20", "20:00-09:00", "09:00-25:00", "09:60-10:00", "09:00"])
+    func badCallingHoursAreRefused(_ text: String) {
+        #expect(CallingHours(text) == nil)
+    }
+}

@@ -1,0 +1,134 @@
+import AMIClient
+import AMITestSupport
+import Foundation
+@testable import Helpline
+import Logging
+import Store
+import Testing
+
+extension Integration {
+    /// The scheduler against the fake AMI server (the captures' Originate replies) over a real
+    /// SQLite file: pacing by the live state, and every outcome recorded.
+    @Suite(.serialized) struct OutboundSchedulerTests {
+        static let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+
+        @Test func placesWhatSeatsAllowAndRecordsEachOutcome() async throws {
+            let server = try await FakeAMIServer()
+            let board = LiveStateBoard()
+            let client = AMIClient(
+                configuration: .init(name: "pbx1", host: "127.0.0.1", port: server.port, username: "helpline", secret: "labsecret"),
+                board: board, logger: Self.logger)
+            let running = Task { try await client.run() }
+            defer {
+                running.cancel()
+                Task { await client.shutdown() }
+            }
+            // Live: the captured QueueStatus has dept-health with 2 free seats, dept-police with none.
+            try await waitUntil { board.snapshot().pbxs["pbx1"]?.staleSince == nil && client.connection != nil }
+            let now = Date()
+            #expect(board.snapshot().pbxs["pbx1"]?.queues["dept-health"]?.figures(now: now.timeIntervalSince1970).available == 2)
+
+            let directory = try HelplineServeTests.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let store = TicketStore(database: try HelplineDatabase(path: directory.appendingPathComponent("h.sqlite").path))
+            let ticket = try await store.createTicket(
+                NewTicket(source: .ivr, callerNumber: "9876500001", language: "hi", district: "07", department: "health", callUniqueid: "o.1", officer: "l1"),
+                actor: "ivr").ticket.number
+            try await store.apply(.resolve, to: ticket, actor: "test", at: now.addingTimeInterval(-3))
+            var callbacks: [Int64] = []
+            for (index, queue) in ["dept-health", "dept-police", "dept-health", "dept-health"].enumerated() {
+                callbacks.append(try await store.addCallback(
+                    callerNumber: "98765000\(10 + index)", callUniqueid: "cb.\(index)", department: nil, queue: queue,
+                    reason: "abandoned", at: now.addingTimeInterval(Double(index) - 2)))
+            }
+
+            var configuration = OutboundConfiguration()
+            configuration.callingHours = CallingHours(start: 0, end: 24 * 60)
+            configuration.trunk = "DAHDI/g1"
+            configuration.callerID = "1076"
+            configuration.maximumAttempts = 2
+            configuration.retryAfterBusy = .seconds(600)
+            configuration.retryAfterNoAnswer = .seconds(1800)
+            let scheduler = OutboundScheduler(store: store, client: client, board: board, configuration: configuration, queueOf: { $0.queue }, logger: Self.logger)
+
+            // The feedback call and the first and third dept-health callbacks: two free seats, and
+            // none at all in dept-police.
+            server.behaviour.withLock { $0.originateOutcomes = ["success", "busy", "noanswer"] }
+            let claimed = try await scheduler.due()
+            #expect(claimed.map(\.0.kind) == [.feedback, .callback, .callback])
+            #expect(claimed.map(\.0.id).dropFirst() == [callbacks[0], callbacks[2]])
+            #expect(scheduler.callsInFlight == 3)
+            // Claimed: a second round finds nothing more to do for dept-health while they ring.
+            #expect(try await scheduler.due().isEmpty)
+
+            for (call, queue) in claimed { await scheduler.place(call, queue: queue) }
+            #expect(scheduler.callsInFlight == 0)
+
+            let originates = server.originates.withLock { $0 }
+            #expect(originates.count == 3)
+            #expect(originates[0]["Channel"] == "Local/9876500001@helpline-outbound")
+            #expect(originates[0]["Context"] == "helpline-feedback")
+            #expect(originates[0].values("Variable").contains("HELPLINE_TICKET=\(ticket)"))
+            #expect(originates[0].values("Variable").contains("HELPLINE_TRUNK=DAHDI/g1"))
+            #expect(originates[1]["Context"] == "helpline-callback")
+            #expect(originates[1].values("Variable").contains("HELPLINE_QUEUE=dept-health"))
+            #expect(originates[1].values("Variable").contains("HELPLINE_PRIORITY=8"))
+            #expect(originates.allSatisfy { $0["Async"] == "true" && $0["CallerID"] == "1076" })
+
+            // Answered: done. Busy and no answer: pending again, each after its own wait.
+            #expect(try await store.feedbackCalls(ticket: ticket).map(\.status) == ["done"])
+            let busy = try #require(try await store.callback(id: callbacks[0]))
+            #expect(busy.status == "pending" && busy.attempts == 1 && busy.lastResult == "busy")
+            let rangOut = try #require(try await store.callback(id: callbacks[2]))
+            #expect(rangOut.status == "pending" && rangOut.lastResult == "no answer")
+            let due = try await store.dueOutboundCalls(at: now.addingTimeInterval(601))
+            #expect(Set(due.map(\.id)) == [callbacks[0], callbacks[1], callbacks[3]], "a call that rang out waits longer than a busy one")
+
+            // The last attempt: congestion ends the busy callback for good.
+            server.behaviour.withLock { $0.originateOutcomes = ["congestion"] }
+            let last = try #require(try await store.dueOutboundCalls(at: now.addingTimeInterval(601)).first { $0.id == callbacks[0] })
+            #expect(last.attempts == 1)
+            #expect(try await store.claim(last))
+            await scheduler.place(last, queue: "dept-health")
+            let failed = try #require(try await store.callback(id: callbacks[0]))
+            #expect(failed.status == "failed" && failed.attempts == 2 && failed.lastResult == "failed: congestion")
+        }
+
+        @Test func outboundConfigurationIsReadWithItsErrors() throws {
+            let yaml = """
+                ami:
+                  endpoints: [{name: pbx1, host: 127.0.0.1, username: helpline, secret: x}]
+                outbound:
+                  trunk: DAHDI/g1
+                  caller_id: "1076"
+                  max_channels: 6
+                  calling_hours: "08:30-19:00"
+                  district_hours: {"07": "10:00-17:00"}
+                  retry_busy: 5m
+                  max_attempts: 4
+                """
+            let configuration = try HelplineConfiguration(yaml: yaml, file: "o.yaml")
+            let outbound = try #require(configuration.outbound)
+            #expect(outbound.maximumChannels == 6 && outbound.maximumAttempts == 4 && outbound.retryAfterBusy == .seconds(300))
+            #expect(outbound.callingHours.description == "08:30-19:00" && outbound.hours(district: "07").description == "10:00-17:00")
+            #expect(outbound.channel == "Local/${number}@helpline-outbound")
+            #expect(HelplineConfiguration().outbound == nil, "nothing is dialled unless configured")
+
+            let bad: [(String, String)] = [
+                ("outbound: {trunk: x}\n", "o.yaml:1:11: outbound needs an AMI endpoint to place calls through (ami.endpoints)"),
+                ("ami:\n  endpoints: [{name: pbx1, host: h, username: u, secret: x}]\noutbound:\n  pbx: pbx9\n", "o.yaml:4:3: outbound.pbx 'pbx9' is not an AMI endpoint; the endpoints are: pbx1"),
+                ("ami:\n  endpoints: [{name: pbx1, host: h, username: u, secret: x}]\noutbound:\n  calling_hours: 9-5\n", "o.yaml:4:18: outbound.calling_hours must be a window of local time like \"09:00-20:00\", not '9-5'"),
+                ("ami:\n  endpoints: [{name: pbx1, host: h, username: u, secret: x}]\noutbound:\n  channel: PJSIP/carrier\n", "o.yaml:4:12: outbound.channel must contain ${number} (where the citizen's number goes), like Local/${number}@helpline-outbound"),
+                ("ami:\n  endpoints: [{name: pbx1, host: h, username: u, secret: x}]\noutbound:\n  max_chanels: 3\n", "o.yaml:4:3: unknown key 'outbound.max_chanels'"),
+            ]
+            for (yaml, expected) in bad {
+                do {
+                    _ = try HelplineConfiguration(yaml: yaml, file: "o.yaml")
+                    Issue.record("accepted: \(yaml)")
+                } catch {
+                    #expect(error.description.hasPrefix(expected), "\(error.description)")
+                }
+            }
+        }
+    }
+}
