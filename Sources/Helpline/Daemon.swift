@@ -99,6 +99,27 @@ public struct HelplineDaemon: Sendable {
         }
     }
 
+    /// Every call must be handled: a caller who gave up waiting in a queue
+    /// (`QueueCallerAbandon`) is owed a callback to that queue (merged with any other callback
+    /// owed to the same number). Other events are ignored.
+    public static func callbackForAbandonment(_ event: AMIMessage, pbx: String, directory: Directory?, store: TicketStore, logger: Logger) async {
+        guard event.nameIs("QueueCallerAbandon"), let queue = event["Queue"], !queue.isEmpty,
+              let caller = event["CallerIDNum"], caller.contains(where: \.isNumber), !caller.contains("unknown")
+        else { return }
+        let department = directory?.departments.values.first { department in
+            department.queues[pbx].map { $0.primary == queue || $0.overflow == queue } ?? false
+        }?.id
+        let held = event.int("HoldTime").map { " after \($0) s" } ?? ""
+        do {
+            try await store.addCallback(
+                callerNumber: caller, callUniqueid: event["Uniqueid"], department: department, queue: queue,
+                reason: "abandoned queue \(queue)\(held) at position \(event["Position"] ?? "?")")
+        } catch {
+            logger.error("A callback owed to a caller who abandoned a queue could not be stored",
+                         metadata: ["queue": "\(queue)", "caller": "\(PhoneNumber.masked(caller))", "error": "\(error)"])
+        }
+    }
+
     /// The queue a callback connects to: its own, else its department's on `pbx`, else the
     /// PBX's general queue.
     static func callbackQueue(_ call: OutboundCall, directory: Directory?, pbx: String) -> String? {
@@ -179,7 +200,12 @@ public struct HelplineDaemon: Sendable {
         }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] =
             [.init(service: AGIService(server: agiServer))]
-            + amiClients.map { .init(service: AMIService(client: $0)) }
+            + amiClients.map { client in
+                let store = store, flows = flows, logger = logger, pbx = client.configuration.name
+                return .init(service: AMIService(client: client) { event in
+                    await Self.callbackForAbandonment(event, pbx: pbx, directory: flows.directory, store: store, logger: logger)
+                })
+            }
             + [.init(service: ControlServer(path: configuration.controlSocketPath, commands: Self.controlCommands(board: board, flows: flows), logger: logger))]
             + [.init(service: httpServer)]
             + [.init(service: ReloadOnSIGHUP(flows: flows, logger: logger))]
@@ -219,16 +245,25 @@ public struct AGIService: Service {
 public struct AMIService: Service {
     /// The client it runs.
     public let client: AMIClient
+    /// Sees every event of the client's event stream (the live state is kept apart, from the
+    /// same events); nil: the events are read and dropped, so the stream never fills.
+    public let onEvent: (@Sendable (AMIMessage) async -> Void)?
 
     /// Wraps a client.
-    public init(client: AMIClient) {
+    public init(client: AMIClient, onEvent: (@Sendable (AMIMessage) async -> Void)? = nil) {
         self.client = client
+        self.onEvent = onEvent
     }
 
     /// Runs the client until graceful shutdown (Logoff) or cancellation.
     public func run() async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await client.run() }
+            group.addTask {
+                for await event in client.events {
+                    await onEvent?(event)
+                }
+            }
             group.addTask {
                 // Returns when graceful shutdown starts; throws when cancelled instead.
                 try? await gracefulShutdown()

@@ -1,0 +1,59 @@
+import AMIClient
+import AMITestSupport
+import AGITestSupport
+import Foundation
+import Helpline
+import Logging
+import Routing
+import Store
+import Testing
+
+extension Integration {
+    /// Every call must be handled: a caller who abandons a queue is called back.
+    @Suite(.serialized) struct AbandonCallbackTests {
+        @Test func aCallerWhoAbandonsAQueueIsOwedACallback() async throws {
+            // The QueueCallerAbandon event Asterisk 22 sent when a caller gave up on dept-police.
+            let stream = try Capture.load("ami/three-calls-queue-event-stream-full.txt").exchange("Login")!.reply
+            let text = String(decoding: stream, as: UTF8.self)
+            let start = try #require(text.range(of: "Event: QueueCallerAbandon\r\n"))
+            let end = try #require(text.range(of: "\r\n\r\n", range: start.upperBound..<text.endIndex))
+            let abandon = Array(text[start.lowerBound..<end.upperBound].utf8)
+
+            let server = try await FakeAMIServer()
+            let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+            let client = AMIClient(configuration: .init(name: "pbx1", host: "127.0.0.1", port: server.port, username: "helpline", secret: "labsecret"), logger: logger)
+            let directory = try HelplineServeTests.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let store = TicketStore(database: try HelplineDatabase(path: directory.appendingPathComponent("h.sqlite").path))
+            let routing = Directory(
+                departments: [Department(id: "police", names: [:], queues: ["pbx1": DepartmentQueues(primary: "dept-police")])],
+                categories: [], districts: [], officers: [], generalQueues: ["pbx1": "helpline-general"])
+            let service = AMIService(client: client) { event in
+                await HelplineDaemon.callbackForAbandonment(event, pbx: "pbx1", directory: routing, store: store, logger: logger)
+            }
+            let running = Task { try await service.run() }
+            defer { running.cancel() }
+            try await waitUntil { client.connection != nil && client.board.snapshot().pbxs["pbx1"]?.staleSince == nil }
+
+            server.push(abandon)
+            try await waitUntilAsync { try await store.dueOutboundCalls(at: Date().addingTimeInterval(1)).isEmpty == false }
+            let owed = try #require(try await store.dueOutboundCalls(at: Date().addingTimeInterval(1)).first)
+            #expect(owed.kind == .callback && owed.phone == "5550103" && owed.queue == "dept-police" && owed.department == "police")
+            #expect(try await store.callback(id: owed.id)?.reason == "abandoned queue dept-police after 8 s at position 1")
+
+            // The same caller gives up again: still one callback, keeping its place.
+            server.push(abandon)
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(try await store.dueOutboundCalls(at: Date().addingTimeInterval(1)).map(\.id) == [owed.id])
+        }
+    }
+}
+
+/// Polls an async `condition` every 10 ms for up to five seconds.
+func waitUntilAsync(_ condition: @Sendable () async throws -> Bool) async throws {
+    let deadline = ContinuousClock.now + .seconds(5)
+    while try await !condition() {
+        guard ContinuousClock.now < deadline else { throw TimedOut(limit: .seconds(5)) }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+}
