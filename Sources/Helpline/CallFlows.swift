@@ -107,7 +107,11 @@ public final class CallFlows: Sendable {
     /// sets `HELPLINE_ACTION`, `HELPLINE_QUEUE`, `HELPLINE_PRIORITY` and `HELPLINE_TICKET` for the
     /// dialplan. Without a directory the menu cannot route, so the handler throws and
     /// Asterisk's `AGISTATUS=FAILURE` sends the call to the fallback queue.
-    public func handler(for path: String, store: TicketStore, liveLoad: @escaping @Sendable (_ pbx: String) -> LiveLoad, defaultPBX: String, logger: Logger) -> AGIRoutes.Handler? {
+    ///
+    /// `feedbackRetry` is how long after a feedback call in which nothing was pressed it is made
+    /// again (the `outbound` section's `retry_no_answer`).
+    public func handler(for path: String, store: TicketStore, liveLoad: @escaping @Sendable (_ pbx: String) -> LiveLoad, defaultPBX: String,
+                        feedbackRetry: Duration = .seconds(30 * 60), logger: Logger) -> AGIRoutes.Handler? {
         let name = path.hasPrefix("/") ? String(path.dropFirst()) : path
         guard let menu = menu(name) else { return nil }
         return { [self] session in
@@ -115,7 +119,8 @@ public final class CallFlows: Sendable {
                 throw AGIError(.commandFailed, "no routing directory is loaded; the dialplan's fallback takes the call")
             }
             let pbx = session.environment.query("pbx").flatMap { $0.isEmpty ? nil : $0 } ?? defaultPBX
-            let application = HelplineMenuApplication(store: store, directory: { directory }, liveLoad: { liveLoad(pbx) }, pbx: pbx, logger: session.logger)
+            var application = HelplineMenuApplication(store: store, directory: { directory }, liveLoad: { liveLoad(pbx) }, pbx: pbx, logger: session.logger)
+            application.feedbackRetry = Double(feedbackRetry.components.seconds)
             var initial = CallState(menu: menu.name, environment: session.environment)
             for input in menu.inputs {
                 guard let value = session.environment.query(input), !value.isEmpty else {

@@ -75,7 +75,9 @@ public struct HelplineDaemon: Sendable {
         var routes = Self.routes()
         let defaultPBX = configuration.defaultPBX ?? configuration.amiEndpoints.first?.name ?? "pbx1"
         routes.dynamic = { path in
-            flows.handler(for: path, store: store, liveLoad: { pbx in Self.liveLoad(board.snapshot(), pbx: pbx, now: Date()) }, defaultPBX: defaultPBX, logger: logger)
+            flows.handler(
+                for: path, store: store, liveLoad: { pbx in Self.liveLoad(board.snapshot(), pbx: pbx, now: Date()) }, defaultPBX: defaultPBX,
+                feedbackRetry: configuration.outbound?.retryAfterNoAnswer ?? .seconds(30 * 60), logger: logger)
         }
         self.routes = routes
         self.agiServer = AGIServer(configuration: configuration.agi, routes: routes, logger: logger)

@@ -208,6 +208,44 @@ extension Integration {
                 #expect(calls.map(\.status) == ["pending"])
                 #expect(calls.first?.lastResult == "answered, nothing pressed")
                 #expect(calls.first?.attempts == 1)
+                // Again after retry_no_answer (30 minutes without an outbound section).
+                #expect(try await daemon.store.dueOutboundCalls(at: Date().addingTimeInterval(29 * 60)).isEmpty)
+                #expect(try await daemon.store.dueOutboundCalls(at: Date().addingTimeInterval(31 * 60)).map(\.ticketNumber) == [number])
+            }
+        }
+
+        /// The whole ladder as citizens and officers walk it: every resolution queues an SMS and
+        /// owes a feedback call, the citizen's answers on real feedback calls move the ticket.
+        @Test func theFullLadderFromRegistrationToClosure() async throws {
+            let sms = NotificationPolicy { change in
+                guard case .resolve = change.action else { return [] }
+                return [OutboxMessage(kind: .sms, destination: change.ticket.callerNumber, payload: "resolved", idempotencyKey: "sms-\(change.eventID)")]
+            }
+            try await Self.withDaemon(pbx: Self.staffed()) { daemon, address in
+                let store = daemon.store
+                let (_, registered) = try await CallPlayer(keyGroups: ["2", "1", "1", "01"], caller: "9000011111", uniqueid: "ladder-1").run(script: "/inbound", to: address)
+                let number = try #require(registered["HELPLINE_TICKET"])
+                /// An officer resolves; the feedback call owed is placed and answered with `key`.
+                func resolveAndAnswer(_ key: String, call: Int) async throws {
+                    try await store.apply(.resolve, to: number, actor: "officer", note: "done \(call)", notifications: sms)
+                    let owed = try #require(try await store.dueOutboundCalls().first { $0.ticketNumber == number && $0.kind == .feedback })
+                    #expect(try await store.claim(owed))
+                    try await store.finish(owed, result: .answered, retryAt: nil)
+                    _ = try await CallPlayer(keyGroups: [key], caller: "9000011111", uniqueid: "ladder-fb-\(call)").run(script: "/feedback?ticket=\(number)", to: address)
+                }
+                try await resolveAndAnswer("2", call: 1)  // not satisfied: back to L1
+                #expect(try await store.ticket(number: number).map { [$0.status.rawValue, $0.level.rawValue] } == ["reopened", "L1"])
+                try await resolveAndAnswer("2", call: 2)  // not satisfied again: up to L2
+                let escalated = try #require(try await store.ticket(number: number))
+                #expect(escalated.status == .escalated && escalated.level == .l2)
+                try await resolveAndAnswer("1", call: 3)  // satisfied: closed
+                #expect(try await store.ticket(number: number)?.status == .closed)
+
+                let history = try #require(try await store.history(number: number))
+                #expect(history.events.map(\.toStatus) == [.registered, .assigned, .resolved, .reopened, .resolved, .escalated, .resolved, .closed], "\(history.events.map(\.transition))")
+                #expect(try await store.outbox(ticketNumber: number).count == 3, "an SMS per resolution")
+                #expect(try await store.feedbackCalls(ticket: number).map(\.status) == ["done", "done", "done"])
+                #expect(try await store.dueOutboundCalls(at: Date().addingTimeInterval(86_400)).isEmpty, "nothing left to call")
             }
         }
     }
