@@ -14,7 +14,7 @@ struct HelplineCommand: AsyncParsableCommand {
         commandName: "helpline",
         abstract: "The software side of a public grievance helpline on Asterisk.",
         version: HelplineDaemon.version,
-        subcommands: [Serve.self, Config.self, Queues.self, Db.self, Tickets.self, Outbox.self, RoutingCommand.self, Menus.self, Call.self, Prompts.self, Demo.self, Tokens.self])
+        subcommands: [Serve.self, Config.self, Queues.self, Db.self, Tickets.self, Outbox.self, Campaigns.self, RoutingCommand.self, Menus.self, Call.self, Prompts.self, Demo.self, Tokens.self])
 }
 
 /// `helpline config`: configuration tools for administrators.

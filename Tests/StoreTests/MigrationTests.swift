@@ -68,6 +68,9 @@ import Testing
             "SELECT outbox.*, tickets.number FROM outbox LEFT JOIN tickets ON tickets.id = outbox.ticket_id WHERE outbox.status = 'dead' ORDER BY outbox.id DESC LIMIT 50",
             "SELECT outbox.*, tickets.number FROM outbox LEFT JOIN tickets ON tickets.id = outbox.ticket_id WHERE outbox.id > 0 ORDER BY outbox.id DESC LIMIT 50",
             "SELECT outbox.*, tickets.number FROM tickets JOIN outbox ON outbox.ticket_id = tickets.id WHERE tickets.number = '1000002' ORDER BY outbox.id",
+            // Campaign contact lists (Sources/Store/Campaigns.swift).
+            "SELECT id FROM campaigns WHERE name = 'welfare'",
+            "SELECT status, COUNT(*) FROM contacts WHERE campaign_id = 1 GROUP BY status",
             // The outbound scheduler (Sources/Store/OutboundCalls.swift).
             "SELECT f.id, f.phone, t.number FROM feedback_calls f JOIN tickets t ON t.id = f.ticket_id WHERE f.status = 'pending' AND f.next_attempt_at <= '2026' ORDER BY f.next_attempt_at, f.id LIMIT 50",
             "SELECT c.id, t.number FROM callbacks c LEFT JOIN tickets t ON t.id = c.ticket_id WHERE c.status = 'pending' AND c.next_attempt_at <= '2026' ORDER BY c.next_attempt_at, c.id LIMIT 50",
