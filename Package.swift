@@ -105,7 +105,7 @@ let package = Package(
         .executableTarget(
             name: "helpline",
             dependencies: [
-                "Helpline", "Store", "Routing", "IVR", "AMIClient", "HTTPAPI",
+                "Helpline", "Store", "Routing", "IVR", "AMIClient", "HTTPAPI", "YAMLSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

@@ -108,10 +108,11 @@ public final class CallFlows: Sendable {
     /// dialplan. Without a directory the menu cannot route, so the handler throws and
     /// Asterisk's `AGISTATUS=FAILURE` sends the call to the fallback queue.
     ///
-    /// `feedbackRetry` is how long after a feedback call in which nothing was pressed it is made
-    /// again (the `outbound` section's `retry_no_answer`).
+    /// `feedbackRetry` is how long after a feedback or campaign call in which nothing was
+    /// pressed it is made again (the `outbound` section's `retry_no_answer`), `maximumAttempts`
+    /// how many attempts a campaign contact gets (`max_attempts`) unless its campaign says.
     public func handler(for path: String, store: TicketStore, liveLoad: @escaping @Sendable (_ pbx: String) -> LiveLoad, defaultPBX: String,
-                        feedbackRetry: Duration = .seconds(30 * 60), logger: Logger) -> AGIRoutes.Handler? {
+                        feedbackRetry: Duration = .seconds(30 * 60), maximumAttempts: Int = 3, logger: Logger) -> AGIRoutes.Handler? {
         let name = path.hasPrefix("/") ? String(path.dropFirst()) : path
         guard let menu = menu(name) else { return nil }
         return { [self] session in
@@ -121,7 +122,10 @@ public final class CallFlows: Sendable {
             let pbx = session.environment.query("pbx").flatMap { $0.isEmpty ? nil : $0 } ?? defaultPBX
             var application = HelplineMenuApplication(store: store, directory: { directory }, liveLoad: { liveLoad(pbx) }, pbx: pbx, logger: session.logger)
             application.feedbackRetry = Double(feedbackRetry.components.seconds)
+            application.maximumAttempts = maximumAttempts
             var initial = CallState(menu: menu.name, environment: session.environment)
+            initial.answers = menu.answers
+            if let language = session.environment.query("language"), !language.isEmpty { initial.variables["language"] = language }
             for input in menu.inputs {
                 guard let value = session.environment.query(input), !value.isEmpty else {
                     throw AGIError(.invalidArgument, "the menu '\(menu.name)' needs ?\(input)= in the script path")

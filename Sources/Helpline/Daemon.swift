@@ -77,7 +77,8 @@ public struct HelplineDaemon: Sendable {
         routes.dynamic = { path in
             flows.handler(
                 for: path, store: store, liveLoad: { pbx in Self.liveLoad(board.snapshot(), pbx: pbx, now: Date()) }, defaultPBX: defaultPBX,
-                feedbackRetry: configuration.outbound?.retryAfterNoAnswer ?? .seconds(30 * 60), logger: logger)
+                feedbackRetry: configuration.outbound?.retryAfterNoAnswer ?? .seconds(30 * 60),
+                maximumAttempts: configuration.outbound?.maximumAttempts ?? 3, logger: logger)
         }
         self.routes = routes
         self.agiServer = AGIServer(configuration: configuration.agi, routes: routes, logger: logger)

@@ -19,8 +19,11 @@ public struct HelplineMenuApplication: MenuApplication {
     public let now: @Sendable () -> Date
     /// Where a call row that could not be stored is reported.
     public let logger: Logger
-    /// How long after a feedback call in which nothing was pressed it is made again, seconds.
+    /// How long after a feedback or campaign call in which nothing was pressed it is made
+    /// again, seconds (a campaign may set its own).
     public var feedbackRetry: TimeInterval = 30 * 60
+    /// Attempts a campaign contact gets, unless its campaign sets its own.
+    public var maximumAttempts = 3
 
     /// An application over a store, a directory and live figures.
     public init(store: TicketStore, directory: @escaping @Sendable () -> Directory, liveLoad: @escaping @Sendable () -> LiveLoad, pbx: String, now: @escaping @Sendable () -> Date = { Date() }, logger: Logger = Logger(label: "helpline.calls")) {
@@ -106,6 +109,18 @@ public struct HelplineMenuApplication: MenuApplication {
             }
             try await store.apply(action, to: number, actor: "ivr", note: step.note, dueAt: step.dueAt, officer: step.officer, callUniqueid: state.uniqueid, at: now())
             return ActionResult(variables: ["feedback_step": step.step.rawValue])
+        case .saveAnswers:
+            guard let contact = state.variables["contact"].flatMap({ Int64($0) }),
+                try await store.saveCampaignAnswers(contact: contact, answers: Self.answers(state), callUniqueid: state.uniqueid.isEmpty ? nil : state.uniqueid, at: now())
+            else { return ActionResult(outcome: "unknown_contact") }
+            return ActionResult()
+        }
+    }
+
+    /// The menu's answers given so far, each with its question's place in the menu.
+    static func answers(_ state: CallState) -> [(question: String, position: Int, answer: String)] {
+        state.answers.enumerated().compactMap { position, question in
+            state.variables[question].flatMap { $0.isEmpty ? nil : (question, position, $0) }
         }
     }
 
@@ -155,6 +170,14 @@ public struct HelplineMenuApplication: MenuApplication {
                 _ = try await store.addCallback(
                     callerNumber: state.caller, callUniqueid: state.uniqueid.isEmpty ? nil : state.uniqueid, department: department,
                     queue: nil, reason: "hung up at \(node) before the complaint was registered", at: now())
+            }
+        }
+        // A campaign call: what the contact answered, and whether they are called again.
+        if !state.answers.isEmpty, let contact = state.variables["contact"].flatMap({ Int64($0) }) {
+            await persist("the answers of a campaign call", call: call) {
+                try await store.campaignCallEnded(
+                    contact: contact, answers: Self.answers(state), callUniqueid: state.uniqueid.isEmpty ? nil : state.uniqueid,
+                    defaultRetry: feedbackRetry, defaultMaximumAttempts: maximumAttempts, at: now())
             }
         }
         // The call row last, with the decision that handed it to a queue: once it is there,

@@ -95,7 +95,9 @@ public struct CallingHours: Sendable, Hashable, CustomStringConvertible {
 /// Nothing is dialled while the PBX's live state is missing or stale. Every call needs a free
 /// outbound channel; a callback also needs a free seat in its queue (seats not paused, not on a
 /// call, minus the callbacks already ringing for that queue), since it is connected to an agent
-/// when answered. A call outside its district's calling hours waits.
+/// when answered. A call outside its district's calling hours waits; a campaign's call waits
+/// outside the campaign's window when it has one, and beyond the campaign's own channels.
+/// The calls the helpline owes come first in `due`, so campaigns get the channels left over.
 public struct OutboundPacing: Sendable {
     /// The configuration.
     public var configuration: OutboundConfiguration
@@ -110,16 +112,19 @@ public struct OutboundPacing: Sendable {
     /// - Parameters:
     ///   - inFlight: calls being dialled now.
     ///   - callbacksInFlight: callbacks being dialled now, by queue.
+    ///   - campaignsInFlight: campaign calls being made now, by campaign id.
     ///   - queueOf: the queue a callback goes to (its own, else its department's, else the general queue).
-    public func select(_ due: [OutboundCall], state: PBXState?, inFlight: Int, callbacksInFlight: [String: Int], now: Date,
-                       queueOf: (OutboundCall) -> String?) -> [(call: OutboundCall, queue: String?)] {
+    public func select(_ due: [OutboundCall], state: PBXState?, inFlight: Int, callbacksInFlight: [String: Int], campaignsInFlight: [Int64: Int] = [:],
+                       now: Date, queueOf: (OutboundCall) -> String?) -> [(call: OutboundCall, queue: String?)] {
         guard let state, state.staleSince == nil else { return [] }
         var channels = configuration.maximumChannels - inFlight
         var reserved = callbacksInFlight
+        var campaignCalls = campaignsInFlight
         var chosen: [(OutboundCall, String?)] = []
         let seconds = now.timeIntervalSince1970
         for call in due where channels > 0 {
-            guard configuration.hours(district: call.district).contains(now, utcOffset: configuration.utcOffset) else { continue }
+            let hours = call.campaign?.settings.window.flatMap(CallingHours.init) ?? configuration.hours(district: call.district)
+            guard hours.contains(now, utcOffset: configuration.utcOffset) else { continue }
             switch call.kind {
             case .feedback:
                 chosen.append((call, nil))
@@ -128,6 +133,11 @@ public struct OutboundPacing: Sendable {
                 guard figures.available - reserved[queue, default: 0] > 0 else { continue }
                 reserved[queue, default: 0] += 1
                 chosen.append((call, queue))
+            case .campaign:
+                guard let campaign = call.campaign else { continue }
+                if let limit = campaign.settings.channels, campaignCalls[campaign.id, default: 0] >= limit { continue }
+                campaignCalls[campaign.id, default: 0] += 1
+                chosen.append((call, nil))
             }
             channels -= 1
         }
@@ -135,8 +145,10 @@ public struct OutboundPacing: Sendable {
     }
 
     /// When to try again after `result` on attempt number `attempts` (nil: give up, or answered).
-    public func retry(after result: OutboundResult, attempts: Int, now: Date) -> Date? {
-        guard result != .answered, attempts < configuration.maximumAttempts else { return nil }
+    /// A campaign's own maximum and delay, when it sets them, replace the configuration's.
+    public func retry(after result: OutboundResult, attempts: Int, campaign: CampaignSettings? = nil, now: Date) -> Date? {
+        guard result != .answered, attempts < (campaign?.maximumAttempts ?? configuration.maximumAttempts) else { return nil }
+        if let seconds = campaign?.retryAfter { return now.addingTimeInterval(TimeInterval(seconds)) }
         let wait: Duration
         switch result {
         case .answered: return nil
@@ -151,7 +163,8 @@ public struct OutboundPacing: Sendable {
 /// Places the calls the helpline owes, paced by the live state, through AMI `Originate`:
 /// a feedback call goes into the dialplan's `helpline-feedback` context (the `feedback` menu,
 /// with `HELPLINE_TICKET`), a callback into `helpline-callback` (its queue at a raised
-/// priority). Each call is claimed in the database before it is originated and its outcome
+/// priority), a running campaign's contact into `helpline-campaign` (the campaign's menu with
+/// `HELPLINE_MENU`, `HELPLINE_CONTACT`, `HELPLINE_PHONE` and `HELPLINE_LANGUAGE`). Each call is claimed in the database before it is originated and its outcome
 /// recorded after: answered, or pending again after a wait that depends on how it failed,
 /// until its attempts run out. On start, calls a stopped daemon left being dialled go back
 /// to the list.
@@ -163,7 +176,7 @@ public final class OutboundScheduler: Service, Sendable {
     let queueOf: @Sendable (OutboundCall) -> String?
     let logger: Logger
     let now: @Sendable () -> Date
-    private let inFlight = Mutex<(total: Int, callbacks: [String: Int])>((0, [:]))
+    private let inFlight = Mutex<(total: Int, callbacks: [String: Int], campaigns: [Int64: Int])>((0, [:], [:]))
 
     /// A scheduler originating through `client` (the PBX `configuration.pbx`).
     public init(store: TicketStore, client: AMIClient, board: LiveStateBoard, configuration: OutboundConfiguration,
@@ -204,17 +217,19 @@ public final class OutboundScheduler: Service, Sendable {
     /// Claims the calls to dial now.
     func due() async throws -> [(OutboundCall, String?)] {
         let time = now()
-        let (total, callbacks) = inFlight.withLock { ($0.total, $0.callbacks) }
+        let (total, callbacks, campaigns) = inFlight.withLock { ($0.total, $0.callbacks, $0.campaigns) }
         guard total < pacing.configuration.maximumChannels else { return [] }
         let state = board.snapshot().pbxs[client.configuration.name]
         guard state?.staleSince == nil, client.connection != nil else { return [] }
         let candidates = try await store.dueOutboundCalls(at: time, limit: 4 * pacing.configuration.maximumChannels)
         var claimed: [(OutboundCall, String?)] = []
-        for (call, queue) in pacing.select(candidates, state: state, inFlight: total, callbacksInFlight: callbacks, now: time, queueOf: queueOf)
+        for (call, queue) in pacing.select(
+            candidates, state: state, inFlight: total, callbacksInFlight: callbacks, campaignsInFlight: campaigns, now: time, queueOf: queueOf)
         where try await store.claim(call, at: time) {
             inFlight.withLock {
                 $0.total += 1
                 if let queue { $0.callbacks[queue, default: 0] += 1 }
+                if let campaign = call.campaign { $0.campaigns[campaign.id, default: 0] += 1 }
             }
             claimed.append((call, queue))
         }
@@ -227,6 +242,7 @@ public final class OutboundScheduler: Service, Sendable {
             inFlight.withLock {
                 $0.total -= 1
                 if let queue { $0.callbacks[queue, default: 1] -= 1 }
+                if let campaign = call.campaign { $0.campaigns[campaign.id, default: 1] -= 1 }
             }
         }
         let configuration = pacing.configuration
@@ -241,6 +257,10 @@ public final class OutboundScheduler: Service, Sendable {
             context = "helpline-callback"
             variables += [("HELPLINE_QUEUE", queue ?? ""), ("HELPLINE_PRIORITY", String(configuration.callbackPriority))]
             if let ticket = call.ticketNumber { variables.append(("HELPLINE_TICKET", ticket)) }
+        case .campaign:
+            context = "helpline-campaign"
+            variables += [("HELPLINE_MENU", call.campaign?.menu ?? ""), ("HELPLINE_CONTACT", String(call.id)), ("HELPLINE_PHONE", call.phone)]
+            if let language = call.language { variables.append(("HELPLINE_LANGUAGE", language)) }
         }
         let channel = configuration.channel.replacingOccurrences(of: "${number}", with: call.phone)
         let result: OutboundResult
@@ -253,7 +273,7 @@ public final class OutboundScheduler: Service, Sendable {
             result = Self.result(of: error)
         }
         let attempts = call.attempts + 1
-        let retryAt = pacing.retry(after: result, attempts: attempts, now: now())
+        let retryAt = pacing.retry(after: result, attempts: attempts, campaign: call.campaign?.settings, now: now())
         logger.info(
             "Outbound call placed",
             metadata: ["outbound.kind": "\(call.kind.rawValue)", "outbound.id": "\(call.id)", "outbound.to": "\(PhoneNumber.masked(call.phone))",

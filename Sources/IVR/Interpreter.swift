@@ -69,6 +69,8 @@ public struct CallState: Sendable {
     public var language: String
     /// Variables set by the menu and by actions.
     public var variables: [String: String]
+    /// The menu's `answers`: the variables a campaign call stores for its contact, in order.
+    public var answers: [String] = []
     /// The nodes visited, in order.
     public var path: [String] = []
     /// When the call reached the menu.
@@ -164,8 +166,13 @@ public struct MenuInterpreter: Sendable {
     public func run(on channel: some CallChannel, state initial: CallState) async -> (outcome: CallOutcome, state: CallState) {
         var state = initial
         // The menu's first language is spoken until the caller chooses (Asterisk's channel
-        // default, `en`, says nothing about the caller).
-        state.language = menu.languages.first ?? "en"
+        // default, `en`, says nothing about the caller), unless the call brings one of the
+        // menu's languages as its `language` variable (a campaign contact's language).
+        if let wanted = initial.variables["language"], menu.languages.contains(wanted) {
+            state.language = wanted
+        } else {
+            state.language = menu.languages.first ?? "en"
+        }
         state.variables["language"] = state.language
         let outcome: CallOutcome
         do {

@@ -10,6 +10,12 @@ public struct Menu: Sendable {
     /// Variables a call brings from the FastAGI script's query (`/feedback?ticket=1000002`);
     /// a call without one of them is refused.
     public var inputs: [String] = []
+    /// Variables a campaign call stores as the contact's answers, in this order (the columns
+    /// of `helpline campaigns report`): each question's `menu` or `collect` sets one. Stored
+    /// by the `save_answers` action and, whatever was answered, when the call ends.
+    public var answers: [String] = []
+    /// Where `answers` was written, for problems about it.
+    public var answersPosition: SourcePosition?
     /// The node a call starts at.
     public var start: String
     /// Where `start` was written, for problems about it.
@@ -225,6 +231,9 @@ public struct Action: Sendable {
         /// resolved (nothing recorded), `no_answer` when `answer` is neither (nothing pressed:
         /// the feedback call is made again later).
         case feedback = "submit_feedback"
+        /// Stores the menu's `answers` given so far for the campaign contact `contact` (they are
+        /// stored again when the call ends, with any given later); outcome `unknown_contact`.
+        case saveAnswers = "save_answers"
 
         /// The variables that must be set on every path to the action.
         public var inputs: [String] {
@@ -234,6 +243,7 @@ public struct Action: Sendable {
             case .openTickets: []
             case .route: []
             case .feedback: ["ticket", "answer"]
+            case .saveAnswers: ["contact"]
             }
         }
 
@@ -249,7 +259,7 @@ public struct Action: Sendable {
             case .createTicket: ["ticket"]
             case .ticketStatus, .openTickets: ["ticket", "ticket_status"]
             case .route: ["queue", "priority"]
-            case .feedback: []
+            case .feedback, .saveAnswers: []
             }
         }
 
@@ -258,6 +268,7 @@ public struct Action: Sendable {
             switch self {
             case .createTicket: []
             case .feedback: ["not_awaiting", "no_answer"]
+            case .saveAnswers: ["unknown_contact"]
             case .ticketStatus: ["found", "unknown", "mistyped"]
             case .openTickets: ["some", "none"]
             case .route: ["queue", "callback", "complaint_only", "closed"]

@@ -8,6 +8,7 @@ public import YAMLSupport
 /// - no loop can repeat without waiting for the caller (it would spin forever);
 /// - every action, `say` and `set` has the variables it uses set on every path to it;
 /// - language choices offer only the menu's languages;
+/// - a campaign menu's `answers` are each set by a node, and it takes the `contact` input;
 /// - with a sounds folder: every prompt has a recording in every language of the menu.
 public enum MenuChecker {
     /// Variables every call has from the start.
@@ -63,6 +64,31 @@ public enum MenuChecker {
                 case .action(let action) where action.kind == .route: break  // hands the call to the dialplan
                 default: problem(node.position, "nodes.\(node.id) has no next: say where the call goes, or end it with hangup")
                 }
+            }
+        }
+
+        // Campaign answers.
+        if !menu.answers.isEmpty {
+            let position = menu.answersPosition ?? menu.startPosition
+            var setByNodes: Set<String> = []
+            for node in nodes {
+                switch node.kind {
+                case .menu(let choice): if let variable = choice.variable { setByNodes.insert(variable) }
+                case .collect(let collect): setByNodes.insert(collect.variable)
+                case .set(let variable, _): setByNodes.insert(variable)
+                default: break
+                }
+            }
+            for answer in menu.answers where !setByNodes.contains(answer) {
+                problem(position, "answers names '\(answer)', which no menu, collect or set node sets (a menu's into: or a collect's into:)")
+            }
+            if !menu.inputs.contains("contact") {
+                problem(position, "answers are stored for the campaign's contact: the menu needs inputs: [contact] (the dialplan passes ?contact=${HELPLINE_CONTACT})")
+            }
+        }
+        for node in nodes {
+            if case .action(let action) = node.kind, action.kind == .saveAnswers, menu.answers.isEmpty {
+                problem(node.position, "nodes.\(node.id): save_answers stores the menu's answers, and the menu lists none (add answers: [question, …] at the top)")
             }
         }
 

@@ -66,6 +66,14 @@ public enum MenuLoader {
                         try Self.checkVariableName(reader, item, name, path: "inputs")
                         menu.inputs.append(name)
                     }
+                case "answers":
+                    menu.answersPosition = Self.position(value)
+                    for item in try reader.sequence(value, path: "answers") {
+                        let name = try reader.string(item, path: "answers")
+                        try Self.checkVariableName(reader, item, name, path: "answers")
+                        guard !menu.answers.contains(name) else { throw reader.error(item, "answers names '\(name)' twice") }
+                        menu.answers.append(name)
+                    }
                 case "start":
                     menu.start = try reader.string(value, path: "start")
                     menu.startPosition = Self.position(value)
@@ -74,7 +82,7 @@ public enum MenuLoader {
                     nodesNode = value
                 default:
                     // Reported, and the rest of the file still read.
-                    problems.append(reader.unknownKey(value, path: key, known: ["name", "languages", "inputs", "start", "nodes"]))
+                    problems.append(reader.unknownKey(value, path: key, known: ["name", "languages", "inputs", "answers", "start", "nodes"]))
                 }
             }
             if !sawLanguages { problems.append(reader.error(root, "the menu needs languages, like [hi, en]")) }

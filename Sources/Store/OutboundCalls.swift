@@ -8,13 +8,35 @@ public enum OutboundKind: String, Sendable, Hashable, CaseIterable {
     /// A callback owed to a caller (abandoned a queue, hung up mid-menu, accepted an offer),
     /// connected to the department's queue when answered.
     case callback
+    /// A contact of a running outbound campaign, called into the campaign's menu.
+    case campaign
+}
+
+/// The campaign a contact's call belongs to.
+public struct CampaignCall: Sendable, Hashable {
+    /// The campaign's row id.
+    public var id: Int64
+    /// Its name.
+    public var name: String
+    /// The menu the call runs.
+    public var menu: String
+    /// Its window, pacing and retry rules.
+    public var settings: CampaignSettings
+
+    /// A campaign as the scheduler sees it.
+    public init(id: Int64, name: String, menu: String, settings: CampaignSettings = CampaignSettings()) {
+        self.id = id
+        self.name = name
+        self.menu = menu
+        self.settings = settings
+    }
 }
 
 /// One call due to be placed, as the scheduler sees it.
 public struct OutboundCall: Sendable, Hashable {
-    /// Feedback or callback.
+    /// Feedback, callback or campaign.
     public var kind: OutboundKind
-    /// The row id in `feedback_calls` or `callbacks`.
+    /// The row id in `feedback_calls`, `callbacks` or `contacts`.
     public var id: Int64
     /// Whom to call.
     public var phone: String
@@ -32,10 +54,13 @@ public struct OutboundCall: Sendable, Hashable {
     public var attempts: Int
     /// When it became due.
     public var dueAt: Date
+    /// The campaign of a campaign call.
+    public var campaign: CampaignCall?
 
     /// A call to place.
     public init(kind: OutboundKind, id: Int64, phone: String, ticketNumber: String? = nil, language: String? = nil, district: String? = nil,
-                department: String? = nil, queue: String? = nil, attempts: Int = 0, dueAt: Date) {
+                department: String? = nil, queue: String? = nil, attempts: Int = 0, dueAt: Date, campaign: CampaignCall? = nil) {
+        self.campaign = campaign
         self.kind = kind
         self.id = id
         self.phone = phone
@@ -76,7 +101,9 @@ public enum OutboundResult: Sendable, Hashable, CustomStringConvertible {
 /// A call is claimed (`pending` → `dialling`, one more attempt) in the database before it is
 /// originated, so two schedulers never dial it twice and a restart knows what was under way.
 extension TicketStore {
-    /// Feedback calls and callbacks due at `now`, oldest first (callbacks keep their place).
+    /// Feedback calls and callbacks due at `now`, oldest first (callbacks keep their place),
+    /// then the due contacts of running campaigns, oldest first: the calls the helpline owes
+    /// go before its campaigns. At most `limit` of each.
     public func dueOutboundCalls(at now: Date = Date(), limit: Int = 50) async throws -> [OutboundCall] {
         let time = Timestamp.text(now)
         return try await database.writer.read { db in
@@ -102,7 +129,20 @@ extension TicketStore {
                 OutboundCall(kind: .callback, id: row[0], phone: row[1], ticketNumber: row[2], language: row[3], district: row[4],
                              department: row[5], queue: row[6], attempts: row[7], dueAt: Timestamp.date(row[8]) ?? now)
             }
-            return Array((feedback + callbacks).sorted { ($0.dueAt, $0.kind.rawValue, $0.id) < ($1.dueAt, $1.kind.rawValue, $1.id) }.prefix(limit))
+            let contacts = try Row.fetchAll(
+                db.cachedStatement(sql: """
+                    SELECT c.id, c.phone, c.language, c.district, c.attempts, c.next_attempt_at, k.id, k.name, k.menu, k.settings
+                    FROM campaigns k JOIN contacts c ON c.campaign_id = k.id
+                    WHERE k.status = 'running' AND c.status = 'pending' AND c.next_attempt_at <= ? ORDER BY c.next_attempt_at, c.id LIMIT ?
+                    """),
+                arguments: [time, limit]
+            ).map { row in
+                OutboundCall(kind: .campaign, id: row[0], phone: row[1], language: row[2], district: row[3], attempts: row[4],
+                             dueAt: Timestamp.date(row[5]) ?? now,
+                             campaign: CampaignCall(id: row[6], name: row[7], menu: row[8], settings: CampaignSettings.decode(row[9])))
+            }
+            let owed = (feedback + callbacks).sorted { ($0.dueAt, $0.kind.rawValue, $0.id) < ($1.dueAt, $1.kind.rawValue, $1.id) }.prefix(limit)
+            return Array(owed) + contacts
         }
     }
 
@@ -126,19 +166,21 @@ extension TicketStore {
             try db.cachedStatement(
                 sql: "UPDATE \(table) SET status = ?, last_result = ?, next_attempt_at = COALESCE(?, next_attempt_at) WHERE id = ? AND status = 'dialling'"
             ).execute(arguments: [status, result.description, next, call.id])
+            if let campaign = call.campaign { try Self.finishCampaignIfDone(db, campaign: campaign.id) }
         }
     }
 
     /// Calls left `dialling` by a daemon that stopped mid-call go back to the list, due at
     /// `retryAt`: their outcome is unknown. A feedback call the citizen did answer was cancelled
     /// by the answer itself, so only callbacks can be placed twice this way (a callback is
-    /// never lost). Returns how many were put back.
+    /// never lost; a campaign contact who answered had the call's answers stored and is done).
+    /// Returns how many were put back.
     @discardableResult
     public func recoverInterruptedCalls(retryAt: Date, at now: Date = Date()) async throws -> Int {
         let next = Timestamp.text(retryAt)
         return try await groupCommitWrite { db in
             var count = 0
-            for table in ["feedback_calls", "callbacks"] {
+            for table in ["feedback_calls", "callbacks", "contacts"] {
                 try db.cachedStatement(
                     sql: "UPDATE \(table) SET status = 'pending', next_attempt_at = ?, last_result = 'the daemon stopped while dialling: outcome unknown' WHERE status = 'dialling'"
                 ).execute(arguments: [next])
@@ -183,6 +225,7 @@ extension TicketStore {
         switch kind {
         case .feedback: "feedback_calls"
         case .callback: "callbacks"
+        case .campaign: "contacts"
         }
     }
 

@@ -217,6 +217,22 @@ enum Schema {
                 CREATE INDEX feedback_calls_by_ticket ON feedback_calls (ticket_id, status);
                 """)
         }
+        migrator.registerMigration("007 campaign answers") { db in
+            // What a contact answered, one row per question (the menu's `answers`, in its order:
+            // `position` orders the report's columns); the running campaigns' due contacts.
+            try db.execute(sql: """
+                CREATE TABLE campaign_answers (
+                    contact_id INTEGER NOT NULL REFERENCES contacts (id) ON DELETE CASCADE,
+                    question TEXT NOT NULL,
+                    position INTEGER NOT NULL,
+                    answer TEXT NOT NULL,
+                    call_uniqueid TEXT,
+                    answered_at DATETIME NOT NULL,
+                    PRIMARY KEY (contact_id, question)
+                );
+                CREATE INDEX campaigns_by_status ON campaigns (status);
+                """)
+        }
         return migrator
     }
 }

@@ -100,3 +100,44 @@ import Testing
         #expect(CallingHours(text) == nil)
     }
 }
+
+@Suite struct CampaignPacingTests {
+    static func contact(_ id: Int64, campaign: Int64 = 1, settings: CampaignSettings = CampaignSettings()) -> OutboundCall {
+        OutboundCall(kind: .campaign, id: id, phone: "98765002\(id)", dueAt: OutboundPacingTests.now,
+                     campaign: CampaignCall(id: campaign, name: "survey-\(campaign)", menu: "scheme-survey", settings: settings))
+    }
+
+    @Test func campaignsTakeTheChannelsTheOwedCallsLeaveAndKeepTheirOwnLimit() {
+        let pacing = OutboundPacingTests.pacing(channels: 4)
+        let state = OutboundPacingTests.state(free: ["water-l1": 2])
+        let limited = CampaignSettings(channels: 2)
+        let due = [OutboundPacingTests.feedback(1)] + (10...13).map { Self.contact($0, settings: limited) } + [Self.contact(20, campaign: 2)]
+        let chosen = pacing.select(due, state: state, inFlight: 0, callbacksInFlight: [:], now: OutboundPacingTests.now) { $0.queue }
+        // The feedback call first; campaign 1 stops at its 2 channels; campaign 2 takes the last.
+        #expect(chosen.map(\.call.id) == [1, 10, 11, 20])
+        // With one of campaign 1's calls still under way, only one more of it goes.
+        let later = pacing.select(Array(due.dropFirst()), state: state, inFlight: 1, callbacksInFlight: [:], campaignsInFlight: [1: 1],
+                                  now: OutboundPacingTests.now) { $0.queue }
+        #expect(later.map(\.call.id) == [10, 20])
+    }
+
+    @Test func aCampaignWindowReplacesTheCallingHours() {
+        // 12:20 IST: inside the default 09:00-20:00, outside a 14:00-18:00 window.
+        let pacing = OutboundPacingTests.pacing()
+        let state = OutboundPacingTests.state(free: [:])
+        let afternoon = Self.contact(1, settings: CampaignSettings(window: "14:00-18:00"))
+        let lunch = Self.contact(2, campaign: 2, settings: CampaignSettings(window: "12:00-13:00"))
+        let chosen = pacing.select([afternoon, lunch], state: state, inFlight: 0, callbacksInFlight: [:], now: OutboundPacingTests.now) { $0.queue }
+        #expect(chosen.map(\.call.id) == [2])
+    }
+
+    @Test func aCampaignsRetryRulesReplaceTheConfigurations() {
+        let pacing = OutboundPacingTests.pacing { $0.maximumAttempts = 3; $0.retryAfterBusy = .seconds(600) }
+        let now = OutboundPacingTests.now
+        let own = CampaignSettings(maximumAttempts: 2, retryAfter: 7200)
+        #expect(pacing.retry(after: .busy, attempts: 1, campaign: own, now: now) == now.addingTimeInterval(7200))
+        #expect(pacing.retry(after: .busy, attempts: 2, campaign: own, now: now) == nil, "its own maximum of 2")
+        #expect(pacing.retry(after: .busy, attempts: 2, campaign: CampaignSettings(), now: now) == now.addingTimeInterval(600), "the configuration's rules")
+        #expect(pacing.retry(after: .answered, attempts: 1, campaign: own, now: now) == nil)
+    }
+}

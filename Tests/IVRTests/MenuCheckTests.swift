@@ -28,6 +28,51 @@ import YAMLSupport
         #expect(MenuChecker.problems(menu).map(\.description) == [])
     }
 
+    @Test(arguments: [("scheme-survey", ["received", "on_time", "asked_money", "rating"]), ("home-isolation", ["fever", "breathing", "oxygen", "needs_help"])])
+    func theShippedCampaignMenusAreCleanAndListTheirAnswers(_ name: String, _ answers: [String]) throws {
+        let path = Self.repository.appendingPathComponent("menus/\(name).yaml").path
+        let menu = try MenuLoader.load(yaml: try String(contentsOfFile: path, encoding: .utf8), file: path)
+        #expect(menu.inputs == ["contact"])
+        #expect(menu.answers == answers)
+        #expect(MenuChecker.problems(menu).map(\.description) == [])
+    }
+
+    @Test func campaignAnswersMustBeSetByANodeAndNeedTheContact() {
+        let yaml = """
+            languages: [hi]
+            answers: [fever, mood]
+            start: ask
+            nodes:
+              ask:
+                menu: {prompt: [q], options: {"1": "yes", "2": "no"}, into: fever, failure: bye}
+                next: save
+              save:
+                action: save_answers
+                next: bye
+              bye:
+                hangup: true
+            """
+        #expect(Self.problems(yaml) == [
+            "m.yaml:2:10: answers are stored for the campaign's contact: the menu needs inputs: [contact] (the dialplan passes ?contact=${HELPLINE_CONTACT})",
+            "m.yaml:2:10: answers names 'mood', which no menu, collect or set node sets (a menu's into: or a collect's into:)",
+            "m.yaml:9:5: nodes.save uses 'contact', which is not set on every path to it",
+        ])
+        let twice = yaml.replacingOccurrences(of: "[fever, mood]", with: "[fever, fever]")
+        #expect(Self.problems(twice) == ["m.yaml:2:18: answers names 'fever' twice"])
+        let none = """
+            languages: [hi]
+            inputs: [contact]
+            start: save
+            nodes:
+              save:
+                action: save_answers
+                next: bye
+              bye:
+                hangup: true
+            """
+        #expect(Self.problems(none) == ["m.yaml:6:5: nodes.save: save_answers stores the menu's answers, and the menu lists none (add answers: [question, …] at the top)"])
+    }
+
     static let minimal = """
         languages: [hi, en]
         start: a
@@ -208,10 +253,10 @@ import YAMLSupport
                 next: a
             """
         #expect(Self.problems(yaml) == [
-            "m.yaml:3:1: unknown key 'colour'; expected one of: name, languages, inputs, start, nodes",
+            "m.yaml:3:1: unknown key 'colour'; expected one of: name, languages, inputs, answers, start, nodes",
             "m.yaml:7:11: nodes.a does two things ('play' and 'goto'); a node does one, then goes to next",
             "m.yaml:9:50: nodes.b.collect.into: '9lives' is not a variable name (letters, digits and _, starting with a letter)",
-            "m.yaml:12:13: nodes.c.action: unknown action 'make_coffee'; expected one of: create_ticket, ticket_status, open_tickets, route, submit_feedback",
+            "m.yaml:12:13: nodes.c.action: unknown action 'make_coffee'; expected one of: create_ticket, ticket_status, open_tickets, route, submit_feedback, save_answers",
             "m.yaml:14:19: nodes.d.record.max must be between 0 and 30 minutes",
             "m.yaml:17:35: nodes.e.menu.options: 'x' is not a key on a phone (0-9, * or #)",
             "m.yaml:19:11: nodes.f.say: 'loudly' is not a way to say a value; expected digits, number or date",
