@@ -71,6 +71,11 @@ import Testing
             // Campaign contact lists (Sources/Store/Campaigns.swift).
             "SELECT id FROM campaigns WHERE name = 'welfare'",
             "SELECT status, COUNT(*) FROM contacts WHERE campaign_id = 1 GROUP BY status",
+            "SELECT c.id FROM campaigns k JOIN contacts c ON c.campaign_id = k.id WHERE k.status = 'running' AND c.status = 'pending' AND c.next_attempt_at <= '2026' ORDER BY c.next_attempt_at, c.id LIMIT 50",
+            "SELECT id, phone, data FROM contacts WHERE campaign_id = 1 ORDER BY id",
+            "SELECT a.contact_id, a.question, a.answer FROM campaign_answers a JOIN contacts c ON c.id = a.contact_id WHERE c.campaign_id = 1",
+            "UPDATE campaigns SET status = 'finished' WHERE id = 1 AND status = 'running' AND NOT EXISTS (SELECT 1 FROM contacts WHERE campaign_id = 1 AND status IN ('pending', 'dialling'))",
+            "SELECT c.campaign_id, c.attempts, k.settings FROM contacts c JOIN campaigns k ON k.id = c.campaign_id WHERE c.id = 1",
             // The outbound scheduler (Sources/Store/OutboundCalls.swift).
             "SELECT f.id, f.phone, t.number FROM feedback_calls f JOIN tickets t ON t.id = f.ticket_id WHERE f.status = 'pending' AND f.next_attempt_at <= '2026' ORDER BY f.next_attempt_at, f.id LIMIT 50",
             "SELECT c.id, t.number FROM callbacks c LEFT JOIN tickets t ON t.id = c.ticket_id WHERE c.status = 'pending' AND c.next_attempt_at <= '2026' ORDER BY c.next_attempt_at, c.id LIMIT 50",
