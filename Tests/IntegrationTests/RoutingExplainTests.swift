@@ -74,7 +74,7 @@ extension Integration {
             for _ in 0..<3 { repository.deleteLastPathComponent() }
             let (status, errors, output) = try await CLI.run(["menus", "check", repository.appendingPathComponent("menus").path], in: directory)
             #expect(status == 0, "\(errors)\(output)")
-            #expect(output.contains("2 menu files, 2 clean, 0 problems"), "\(output)")
+            #expect(output.contains("5 menu files, 5 clean, 0 problems"), "\(output)")
 
             let menus = directory.appendingPathComponent("menus")
             try FileManager.default.createDirectory(at: menus, withIntermediateDirectories: true)
