@@ -168,7 +168,7 @@ let package = Package(
         .testTarget(
             name: "HTTPAPITests",
             dependencies: [
-                "HTTPAPI", "Store", "Routing", "AMIClient", "AGIServer", "AGITestSupport",
+                "HTTPAPI", "Store", "Routing", "AMIClient", "AGIServer", "AGITestSupport", "AMITestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

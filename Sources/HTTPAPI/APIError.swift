@@ -61,6 +61,14 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
         public static let internalError = Code("internal_error", .internalServerError)
         /// 503: the routing directory is not loaded, so complaints cannot be routed.
         public static let noDirectory = Code("no_directory", .serviceUnavailable)
+        /// 503: no AMI endpoint is configured or connected, so seats cannot be controlled.
+        public static let amiUnavailable = Code("ami_unavailable", .serviceUnavailable)
+        /// 502: Asterisk refused a seat action in some queue (each queue's answer in details).
+        public static let seatActionFailed = Code("seat_action_failed", .badGateway)
+        /// 404: no campaign has that name.
+        public static let campaignNotFound = Code("campaign_not_found", .notFound)
+        /// 409: the campaign cannot start (nobody left to call, or its menu is not a campaign menu).
+        public static let campaignNotStartable = Code("campaign_not_startable", .conflict)
         /// Any other HTTP error, named by its status.
         static func other(_ status: HTTPResponse.Status) -> Code { Code("http_\(status.code)", status) }
 
@@ -69,6 +77,7 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
             .invalidRequest, .ticketNumberMistyped, .ticketNumberMalformed, .unknownCategory, .unknownDistrict, .unknownOfficer,
             .unauthorized, .forbidden, .notFound, .ticketNotFound, .notAcceptable, .invalidTransition, .bodyTooLarge,
             .unsupportedMediaType, .reloadRefused, .tooManyFailedAuthentications, .internalError, .noDirectory,
+            .amiUnavailable, .seatActionFailed, .campaignNotFound, .campaignNotStartable,
         ]
     }
 

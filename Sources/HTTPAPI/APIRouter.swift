@@ -46,6 +46,8 @@ public enum APIRouter {
         }
         TicketRoutes(dependencies: dependencies, maxBodySize: configuration.maxBodySize).add(to: authenticated)
         ReportRoutes(dependencies: dependencies).add(to: authenticated)
+        SeatRoutes(dependencies: dependencies, maxBodySize: configuration.maxBodySize).add(to: authenticated)
+        CampaignRoutes(dependencies: dependencies, maxBodySize: configuration.maxBodySize).add(to: authenticated)
         addAdministrationRoutes(to: authenticated, dependencies: dependencies)
         return router
     }

@@ -98,13 +98,16 @@ public struct HTTPAPIDependencies: Sendable {
     public var metrics: PrometheusCollectorRegistry?
     /// The clock.
     public var now: @Sendable () -> Date
+    /// Seat control through the AMI endpoints; nil: none configured (seat actions answer 503).
+    public var seats: SeatControl?
 
     /// The parts the API works over.
     public init(
         store: TicketStore, board: LiveStateBoard, amiEndpoints: [String], callFlows: any CallFlowsControl,
         liveLoad: @escaping @Sendable (_ pbx: String) -> LiveLoad, defaultPBX: String, metrics: PrometheusCollectorRegistry?,
-        now: @escaping @Sendable () -> Date = { Date() }
+        now: @escaping @Sendable () -> Date = { Date() }, seats: SeatControl? = nil
     ) {
+        self.seats = seats
         self.store = store
         self.board = board
         self.amiEndpoints = amiEndpoints
@@ -126,6 +129,16 @@ public protocol CallFlowsControl: Sendable {
     func reloadMenusAndDirectory() -> ReloadOutcome
     /// Reloads the routing directory alone.
     func reloadDirectoryOnly() -> ReloadOutcome
+    /// Why the menu `name` cannot run a campaign (unknown, or without `inputs: [contact]` and
+    /// `answers`); nil when it can.
+    func campaignMenuProblem(_ name: String) -> String?
+}
+
+extension CallFlowsControl {
+    /// Only that the menu is served (a campaign menu's shape is the daemon's to check).
+    public func campaignMenuProblem(_ name: String) -> String? {
+        menuNames.contains(name) ? nil : "the menu '\(name)' is not served (menus: \(menuNames.joined(separator: ", ")))"
+    }
 }
 
 /// What a reload did.

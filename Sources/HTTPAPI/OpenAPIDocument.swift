@@ -10,7 +10,7 @@ openapi: 3.1.0
 info:
   title: Helpline HTTP API
   version: "1"
-  summary: Tickets, live queues, reports, health and metrics of a Helpline daemon.
+  summary: Tickets, live queues, seats, campaigns, reports, health and metrics of a Helpline daemon.
   description: |
     Every endpoint but /healthz, /readyz and this document needs a bearer token
     (`Authorization: Bearer TOKEN`) from the daemon's configuration (http.tokens). A token has
@@ -25,7 +25,8 @@ info:
     unauthorized (401), forbidden (403), not_found, ticket_not_found (404), not_acceptable
     (406), invalid_transition (409), body_too_large (413), unsupported_media_type (415),
     reload_refused (422), too_many_failed_authentications (429), internal_error (500),
-    no_directory (503).
+    no_directory (503); for seats, seat_action_failed (502) and ami_unavailable (503); for
+    campaigns, campaign_not_found (404) and campaign_not_startable (409).
 
     Responses to officers include the citizen's full phone number (they call back); the
     daemon's logs never do (all but the last four digits are masked).
@@ -214,6 +215,205 @@ paths:
         "403": {$ref: "#/components/responses/Forbidden"}
         "422": {$ref: "#/components/responses/ReloadRefused"}
         "429": {$ref: "#/components/responses/TooManyFailedAuthentications"}
+  /api/v1/seats:
+    get:
+      summary: Every seat of every PBX with its device state and, per queue, whether it is paused and why. Roles administrator and monitor.
+      responses:
+        "200":
+          description: The seats.
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  seats:
+                    type: array
+                    items:
+                      type: object
+                      properties:
+                        pbx: {type: string}
+                        interface: {type: string, description: "The queue member interface, PJSIP/1001."}
+                        name: {type: string}
+                        state: {type: string, description: "free, on call, ringing, busy, on hold, unavailable ..."}
+                        queues:
+                          type: array
+                          items:
+                            type: object
+                            properties: {queue: {type: string}, paused: {type: boolean}, paused_reason: {type: string}, calls_taken: {type: integer}}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+        "429": {$ref: "#/components/responses/TooManyFailedAuthentications"}
+  /api/v1/seats/login:
+    post:
+      summary: Log a seat into queues (AMI QueueAdd, unpaused). A queue it is already in answers 'Already there' (seat_action_failed). Administrators.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [seat, queues]
+              properties:
+                seat: {type: string, description: "PJSIP/1001"}
+                queues: {type: array, items: {type: string}, minItems: 1}
+                pbx: {type: string, description: The AMI endpoint (default the daemon's default PBX).}
+                name: {type: string, description: The member name Asterisk shows.}
+                penalty: {type: integer, minimum: 0, maximum: 100}
+      responses:
+        "200": {description: Asterisk did it in every queue., content: {application/json: {schema: {$ref: "#/components/schemas/SeatOutcome"}}}}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+        "429": {$ref: "#/components/responses/TooManyFailedAuthentications"}
+        "502": {$ref: "#/components/responses/SeatActionFailed"}
+        "503": {$ref: "#/components/responses/AMIUnavailable"}
+  /api/v1/seats/logout:
+    post:
+      summary: Log a seat out of queues (AMI QueueRemove); without queues, out of every queue the live state shows it in. Administrators.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [seat]
+              properties:
+                seat: {type: string}
+                queues: {type: array, items: {type: string}}
+                pbx: {type: string}
+      responses:
+        "200": {description: Asterisk did it in every queue., content: {application/json: {schema: {$ref: "#/components/schemas/SeatOutcome"}}}}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+        "429": {$ref: "#/components/responses/TooManyFailedAuthentications"}
+        "502": {$ref: "#/components/responses/SeatActionFailed"}
+        "503": {$ref: "#/components/responses/AMIUnavailable"}
+  /api/v1/seats/pause:
+    post:
+      summary: Pause a seat with a reason (AMI QueuePause), in one queue or every queue it is in. Administrators.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [seat, reason]
+              properties:
+                seat: {type: string}
+                reason: {type: string, maxLength: 40, description: "break, training, meeting ... (letters, digits, spaces, - and _)"}
+                queue: {type: string}
+                pbx: {type: string}
+      responses:
+        "200": {description: Asterisk did it in every queue., content: {application/json: {schema: {$ref: "#/components/schemas/SeatOutcome"}}}}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+        "429": {$ref: "#/components/responses/TooManyFailedAuthentications"}
+        "502": {$ref: "#/components/responses/SeatActionFailed"}
+        "503": {$ref: "#/components/responses/AMIUnavailable"}
+  /api/v1/seats/unpause:
+    post:
+      summary: Unpause a seat, in one queue or every queue it is in. Administrators.
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [seat]
+              properties:
+                seat: {type: string}
+                queue: {type: string}
+                pbx: {type: string}
+      responses:
+        "200": {description: Asterisk did it in every queue., content: {application/json: {schema: {$ref: "#/components/schemas/SeatOutcome"}}}}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+        "429": {$ref: "#/components/responses/TooManyFailedAuthentications"}
+        "502": {$ref: "#/components/responses/SeatActionFailed"}
+        "503": {$ref: "#/components/responses/AMIUnavailable"}
+  /api/v1/campaigns:
+    get:
+      summary: Outbound campaigns with their contacts by status and their rules, newest first. Roles administrator and monitor.
+      responses:
+        "200":
+          description: The campaigns.
+          content: {application/json: {schema: {type: object, properties: {campaigns: {type: array, items: {$ref: "#/components/schemas/Campaign"}}}}}}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+        "429": {$ref: "#/components/responses/TooManyFailedAuthentications"}
+  /api/v1/campaigns/{name}/start:
+    post:
+      summary: Start or resume a campaign (as helpline campaigns start); rules given replace the campaign's. Administrators.
+      parameters:
+        - {name: name, in: path, required: true, schema: {type: string}}
+      requestBody:
+        required: false
+        content:
+          application/json:
+            schema:
+              type: object
+              properties:
+                window: {type: string, description: "Local time, HH:MM-HH:MM."}
+                max_attempts: {type: integer, minimum: 1, maximum: 20}
+                retry_after_seconds: {type: integer, minimum: 60, maximum: 604800}
+                channels: {type: integer, minimum: 1, maximum: 1000}
+      responses:
+        "200": {description: Running., content: {application/json: {schema: {$ref: "#/components/schemas/Campaign"}}}}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+        "429": {$ref: "#/components/responses/TooManyFailedAuthentications"}
+        "404": {$ref: "#/components/responses/CampaignNotFound"}
+        "409": {description: "Its menu is not a campaign menu, or nobody is left to call (campaign_not_startable).", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+  /api/v1/campaigns/{name}/pause:
+    post:
+      summary: Pause a campaign; calls under way finish. Administrators.
+      parameters:
+        - {name: name, in: path, required: true, schema: {type: string}}
+      responses:
+        "200": {description: Paused., content: {application/json: {schema: {$ref: "#/components/schemas/Campaign"}}}}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+        "429": {$ref: "#/components/responses/TooManyFailedAuthentications"}
+        "404": {$ref: "#/components/responses/CampaignNotFound"}
+  /api/v1/campaigns/{name}/report:
+    get:
+      summary: "A campaign's results: every contact with its status and answers. JSON, or CSV (as helpline campaigns report) with Accept: text/csv. Roles administrator and monitor."
+      parameters:
+        - {name: name, in: path, required: true, schema: {type: string}}
+      responses:
+        "200":
+          description: The results.
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  campaign: {$ref: "#/components/schemas/Campaign"}
+                  questions: {type: array, items: {type: string}, description: The menu's answers, in its order.}
+                  rows:
+                    type: array
+                    items:
+                      type: object
+                      properties:
+                        phone: {type: string}
+                        name: {type: string}
+                        district: {type: string}
+                        language: {type: string}
+                        fields: {type: object, additionalProperties: {type: string}}
+                        status: {type: string}
+                        attempts: {type: integer}
+                        last_result: {type: string}
+                        answered_at: {type: string, format: date-time}
+                        answers: {type: object, additionalProperties: {type: string}}
+            text/csv: {schema: {type: string}}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+        "429": {$ref: "#/components/responses/TooManyFailedAuthentications"}
+        "404": {$ref: "#/components/responses/CampaignNotFound"}
 components:
   securitySchemes:
     bearer: {type: http, scheme: bearer}
@@ -228,8 +428,30 @@ components:
     BodyTooLarge: {description: The body is over http.max_body_size (body_too_large)., content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
     UnsupportedMediaType: {description: The body is not JSON (unsupported_media_type)., content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
     ReloadRefused: {description: The new files have problems; the old ones stay (reload_refused, details list the problems)., content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+    SeatActionFailed: {description: "Asterisk refused in some queue (seat_action_failed); details has every queue's outcome.", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+    AMIUnavailable: {description: "No AMI endpoint is configured, or it is not connected (ami_unavailable).", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+    CampaignNotFound: {description: No campaign has this name (campaign_not_found)., content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
     TooManyFailedAuthentications: {description: Too many failed authentications from this address in the last minute; Retry-After says when to try again., content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
   schemas:
+    SeatOutcome:
+      type: object
+      properties:
+        seat: {type: string}
+        results:
+          type: array
+          items: {type: object, properties: {queue: {type: string}, ok: {type: boolean}, message: {type: string, description: "Asterisk's answer."}}}
+    Campaign:
+      type: object
+      properties:
+        id: {type: integer}
+        name: {type: string}
+        menu: {type: string}
+        status: {enum: [draft, running, paused, finished]}
+        contacts: {type: object, properties: {pending: {type: integer}, dialling: {type: integer}, done: {type: integer}, failed: {type: integer}, skipped: {type: integer}}}
+        window: {type: string}
+        max_attempts: {type: integer}
+        retry_after_seconds: {type: integer}
+        channels: {type: integer}
     Error:
       type: object
       required: [error]

@@ -1,3 +1,4 @@
+public import AMIClient
 public import AGIServer
 import Foundation
 public import HTTPAPI
@@ -112,7 +113,7 @@ public final class CallFlows: Sendable {
     /// pressed it is made again (the `outbound` section's `retry_no_answer`), `maximumAttempts`
     /// how many attempts a campaign contact gets (`max_attempts`) unless its campaign says.
     public func handler(for path: String, store: TicketStore, liveLoad: @escaping @Sendable (_ pbx: String) -> LiveLoad, defaultPBX: String,
-                        feedbackRetry: Duration = .seconds(30 * 60), maximumAttempts: Int = 3, logger: Logger) -> AGIRoutes.Handler? {
+                        feedbackRetry: Duration = .seconds(30 * 60), maximumAttempts: Int = 3, seats: SeatControl? = nil, logger: Logger) -> AGIRoutes.Handler? {
         let name = path.hasPrefix("/") ? String(path.dropFirst()) : path
         guard let menu = menu(name) else { return nil }
         return { [self] session in
@@ -123,6 +124,7 @@ public final class CallFlows: Sendable {
             var application = HelplineMenuApplication(store: store, directory: { directory }, liveLoad: { liveLoad(pbx) }, pbx: pbx, logger: session.logger)
             application.feedbackRetry = Double(feedbackRetry.components.seconds)
             application.maximumAttempts = maximumAttempts
+            application.seats = seats
             var initial = CallState(menu: menu.name, environment: session.environment)
             initial.answers = menu.answers
             if let language = session.environment.query("language"), !language.isEmpty { initial.variables["language"] = language }
@@ -162,6 +164,15 @@ extension CallFlows: CallFlowsControl {
 
     /// ``reloadDirectory()`` for the HTTP API.
     public func reloadDirectoryOnly() -> ReloadOutcome { reloadDirectory().outcome }
+
+    /// Why the menu `name` cannot run a campaign; nil when it can.
+    public func campaignMenuProblem(_ name: String) -> String? {
+        guard let menu = menu(name) else { return "the menu '\(name)' is not served (menus: \(menuNames.joined(separator: ", ")))" }
+        guard menu.inputs.contains("contact"), !menu.answers.isEmpty else {
+            return "the menu '\(name)' is not a campaign menu: it needs inputs: [contact] and answers: [question, …] (menus/README.md)"
+        }
+        return nil
+    }
 }
 
 extension CallFlows.Report {

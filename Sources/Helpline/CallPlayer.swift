@@ -62,6 +62,9 @@ public struct CallPlayer: Sendable {
     /// Hang up during this command (1 = the first command): Asterisk answers it with
     /// `result=-1` and a `HANGUP` line, and then refuses commands that need the channel.
     public var hangUpAtCommand: Int?
+    /// The channel's name (`agi_channel`): a Local channel by default, `PJSIP/1001-00000001`
+    /// to play a seat's own phone.
+    public var channel = "Local/s@helpline-call-00000001;1"
 
     /// A call with keys given as groups, like `["1", "3", "05"]`.
     public init(keyGroups: [String], caller: String = "9876543210", dnid: String = "1076", uniqueid: String, language: String = "en", missingPrompts: Set<String> = [], hangUpAtCommand: Int? = nil) {
@@ -83,7 +86,8 @@ public struct CallPlayer: Sendable {
     public func environment(script: String) -> String {
         let name = script.hasPrefix("/") ? String(script.dropFirst()) : script
         var text = "agi_network: yes\nagi_network_script: \(name)\nagi_request: agi://127.0.0.1/\(name)\n"
-        text += "agi_channel: Local/s@helpline-call-00000001;1\nagi_language: \(language)\nagi_type: Local\n"
+        let type = channel.split(separator: "/").first.map(String.init) ?? "Local"
+        text += "agi_channel: \(channel)\nagi_language: \(language)\nagi_type: \(type)\n"
         text += "agi_uniqueid: \(uniqueid)\nagi_version: 22.10.1\nagi_callerid: \(caller)\nagi_calleridname: helpline call\n"
         text += "agi_callingpres: 0\nagi_callingani2: 0\nagi_callington: 0\nagi_callingtns: 0\nagi_dnid: \(dnid)\n"
         text += "agi_rdnis: unknown\nagi_context: helpline-in\nagi_extension: \(dnid)\nagi_priority: 1\nagi_enhanced: 0.0\n"

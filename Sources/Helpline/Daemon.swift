@@ -74,18 +74,20 @@ public struct HelplineDaemon: Sendable {
         self.flows = flows
         var routes = Self.routes()
         let defaultPBX = configuration.defaultPBX ?? configuration.amiEndpoints.first?.name ?? "pbx1"
+        let seats = amiClients.isEmpty ? nil : SeatControl(clients: amiClients, board: board, defaultPBX: defaultPBX)
         routes.dynamic = { path in
             flows.handler(
                 for: path, store: store, liveLoad: { pbx in Self.liveLoad(board.snapshot(), pbx: pbx, now: Date()) }, defaultPBX: defaultPBX,
                 feedbackRetry: configuration.outbound?.retryAfterNoAnswer ?? .seconds(30 * 60),
-                maximumAttempts: configuration.outbound?.maximumAttempts ?? 3, logger: logger)
+                maximumAttempts: configuration.outbound?.maximumAttempts ?? 3, seats: seats, logger: logger)
         }
         self.routes = routes
         self.agiServer = AGIServer(configuration: configuration.agi, routes: routes, logger: logger)
         self.outboxSender = configuration.notifications.isEnabled ? OutboxSender(store: store, configuration: configuration.notifications, logger: logger) : nil
         let dependencies = HTTPAPIDependencies(
             store: store, board: board, amiEndpoints: configuration.amiEndpoints.map(\.name), callFlows: flows,
-            liveLoad: { pbx in Self.liveLoad(board.snapshot(), pbx: pbx, now: Date()) }, defaultPBX: defaultPBX, metrics: metrics)
+            liveLoad: { pbx in Self.liveLoad(board.snapshot(), pbx: pbx, now: Date()) }, defaultPBX: defaultPBX, metrics: metrics,
+            seats: seats)
         self.httpServer = HTTPAPIServer(configuration: configuration.http, dependencies: dependencies, logger: logger)
         if let outbound = configuration.outbound {
             let pbx = outbound.pbx ?? defaultPBX

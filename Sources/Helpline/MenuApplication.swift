@@ -1,3 +1,4 @@
+public import AMIClient
 public import Foundation
 public import IVR
 public import Logging
@@ -24,6 +25,8 @@ public struct HelplineMenuApplication: MenuApplication {
     public var feedbackRetry: TimeInterval = 30 * 60
     /// Attempts a campaign contact gets, unless its campaign sets its own.
     public var maximumAttempts = 3
+    /// Seat control for the seat menu's actions (nil: no AMI endpoint; they fail).
+    public var seats: SeatControl?
 
     /// An application over a store, a directory and live figures.
     public init(store: TicketStore, directory: @escaping @Sendable () -> Directory, liveLoad: @escaping @Sendable () -> LiveLoad, pbx: String, now: @escaping @Sendable () -> Date = { Date() }, logger: Logger = Logger(label: "helpline.calls")) {
@@ -114,7 +117,40 @@ public struct HelplineMenuApplication: MenuApplication {
                 try await store.saveCampaignAnswers(contact: contact, answers: Self.answers(state), callUniqueid: state.uniqueid.isEmpty ? nil : state.uniqueid, at: now())
             else { return ActionResult(outcome: "unknown_contact") }
             return ActionResult()
+        case .seatLogin, .seatLogout, .seatPause, .seatUnpause:
+            return await seatAction(action, state)
         }
+    }
+
+    /// A seat's action from its own phone: the seat is the calling channel's endpoint.
+    func seatAction(_ action: Action.Kind, _ state: CallState) async -> ActionResult {
+        guard let seats, let seat = SeatControl.seat(ofChannel: state.channel) else {
+            logger.warning("A seat action from a channel that is not a seat, or without AMI", metadata: ["channel": "\(state.channel)", "action": "\(action.rawValue)"])
+            return ActionResult(outcome: "failed", variables: ["seat_problem": seats == nil ? "no AMI endpoint" : "not a seat's channel"])
+        }
+        let results: [SeatControl.Result]
+        do {
+            switch action {
+            case .seatLogin:
+                let queues = (state.variables["queues"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                results = try await seats.login(seat: seat, queues: queues, pbx: pbx)
+            case .seatLogout: results = try await seats.logout(seat: seat, pbx: pbx)
+            case .seatPause: results = [try await seats.pause(seat: seat, paused: true, reason: state.variables["pause_reason"], pbx: pbx)]
+            default: results = [try await seats.pause(seat: seat, paused: false, pbx: pbx)]
+            }
+        } catch {
+            logger.warning("Seat action refused", metadata: ["seat": "\(seat)", "action": "\(action.rawValue)", "problem": "\(error.message)"])
+            return ActionResult(outcome: "failed", variables: ["seat_problem": error.message])
+        }
+        let failed = results.filter { !$0.ok }
+        logger.notice("Seat action from its phone", metadata: [
+            "seat": "\(seat)", "action": "\(action.rawValue)", "results": "\(results.map { "\($0.queue ?? "all"): \($0.message)" }.joined(separator: "; "))",
+        ])
+        // Logging in to a queue the seat is already in is not a failure for the agent.
+        guard failed.allSatisfy({ $0.message.contains("Already there") }) else {
+            return ActionResult(outcome: "failed", variables: ["seat_problem": failed.map(\.message).joined(separator: "; ")])
+        }
+        return ActionResult()
     }
 
     /// The menu's answers given so far, each with its question's place in the menu.

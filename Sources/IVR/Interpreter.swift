@@ -65,6 +65,8 @@ public struct CallState: Sendable {
     public var caller: String
     /// The number dialled.
     public var dnid: String
+    /// The channel's name (`PJSIP/1001-0000002a`); a seat's own calls name the seat.
+    public var channel = ""
     /// The caller's language.
     public var language: String
     /// Variables set by the menu and by actions.
@@ -99,6 +101,7 @@ public struct CallState: Sendable {
         self.init(
             menu: menu, uniqueid: environment.uniqueID, caller: environment.callerID ?? "", dnid: environment.dnid ?? "",
             language: environment.language)
+        channel = environment.channel
     }
 }
 

@@ -234,6 +234,15 @@ public struct Action: Sendable {
         /// Stores the menu's `answers` given so far for the campaign contact `contact` (they are
         /// stored again when the call ends, with any given later); outcome `unknown_contact`.
         case saveAnswers = "save_answers"
+        /// Logs the calling seat (the agent's own phone) into the queues listed in `queues`
+        /// (comma-separated, from the script's query); outcome `failed`.
+        case seatLogin = "seat_login"
+        /// Logs the calling seat out of every queue it is in; outcome `failed`.
+        case seatLogout = "seat_logout"
+        /// Pauses the calling seat in every queue with `pause_reason`; outcome `failed`.
+        case seatPause = "seat_pause"
+        /// Unpauses the calling seat in every queue; outcome `failed`.
+        case seatUnpause = "seat_unpause"
 
         /// The variables that must be set on every path to the action.
         public var inputs: [String] {
@@ -244,6 +253,9 @@ public struct Action: Sendable {
             case .route: []
             case .feedback: ["ticket", "answer"]
             case .saveAnswers: ["contact"]
+            case .seatLogin: ["queues"]
+            case .seatPause: ["pause_reason"]
+            case .seatLogout, .seatUnpause: []
             }
         }
 
@@ -259,7 +271,7 @@ public struct Action: Sendable {
             case .createTicket: ["ticket"]
             case .ticketStatus, .openTickets: ["ticket", "ticket_status"]
             case .route: ["queue", "priority"]
-            case .feedback, .saveAnswers: []
+            case .feedback, .saveAnswers, .seatLogin, .seatLogout, .seatPause, .seatUnpause: []
             }
         }
 
@@ -269,6 +281,7 @@ public struct Action: Sendable {
             case .createTicket: []
             case .feedback: ["not_awaiting", "no_answer"]
             case .saveAnswers: ["unknown_contact"]
+            case .seatLogin, .seatLogout, .seatPause, .seatUnpause: ["failed"]
             case .ticketStatus: ["found", "unknown", "mistyped"]
             case .openTickets: ["some", "none"]
             case .route: ["queue", "callback", "complaint_only", "closed"]

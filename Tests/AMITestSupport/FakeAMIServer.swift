@@ -31,6 +31,9 @@ public final class FakeAMIServer: Sendable {
         /// How the next Originates end, one per Originate (then success): `success`, `busy`,
         /// `noanswer` or `congestion`, each the captured exchange of that name.
         public var originateOutcomes: [String] = []
+        /// Queue members by queue, as QueueAdd, QueueRemove and QueuePause see them: at first
+        /// the members of the captured QueueStatus. A queue not here does not exist.
+        public var members: [String: Set<String>] = [:]
     }
 
     /// The captured replies the server speaks.
@@ -53,6 +56,20 @@ public final class FakeAMIServer: Sendable {
         public let originateCongestion: CapturedExchange
         /// QueueStatus for one queue (dept-police, with its waiting caller).
         public let queueStatusOne: CapturedExchange
+        /// QueueAdd: added, already there, no such queue.
+        public let queueAdd: CapturedExchange
+        public let queueAddAlreadyThere: CapturedExchange
+        public let queueAddNoSuchQueue: CapturedExchange
+        /// QueueRemove: removed, not there.
+        public let queueRemove: CapturedExchange
+        public let queueRemoveNotThere: CapturedExchange
+        /// QueuePause in one queue with a reason, in every queue, unpause in one queue, in
+        /// every queue, and of an interface that is no member.
+        public let queuePauseOne: CapturedExchange
+        public let queuePauseAll: CapturedExchange
+        public let queueUnpauseOne: CapturedExchange
+        public let queueUnpauseAll: CapturedExchange
+        public let queuePauseNotFound: CapturedExchange
         /// The challenge number in ``challenge``.
         public let challengeValue: String
 
@@ -75,6 +92,18 @@ public final class FakeAMIServer: Sendable {
             originateNoAnswer = try Capture.load("ami/originate-async-failure-noanswer-timeout.txt").exchange("Originate")!
             originateCongestion = try Capture.load("ami/originate-async-failure-congestion.txt").exchange("Originate")!
             queueStatusOne = try Capture.load("ami/queue-status-one-queue.txt").exchange("QueueStatus")!
+            let adds = try Capture.load("ami/queue-add-remove.txt").exchanges
+            queueAdd = adds.first { $0.actionID == "lab-2" }!
+            queueAddAlreadyThere = adds.first { $0.actionID == "lab-3" }!
+            queueAddNoSuchQueue = adds.first { $0.actionID == "lab-4" }!
+            queueRemove = adds.first { $0.actionID == "lab-5" }!
+            queueRemoveNotThere = adds.first { $0.actionID == "lab-6" }!
+            let pauses = try Capture.load("ami/queue-pause-unpause.txt").exchanges
+            queuePauseOne = pauses.first { $0.actionID == "lab-2" }!
+            queuePauseAll = pauses.first { $0.actionID == "lab-3" }!
+            queueUnpauseOne = pauses.first { $0.actionID == "lab-4" }!
+            queueUnpauseAll = pauses.first { $0.actionID == "lab-5" }!
+            queuePauseNotFound = pauses.first { $0.actionID == "lab-6" }!
             let text = String(decoding: challenge.reply, as: UTF8.self)
             challengeValue = text.split(separator: "\r\n").first { $0.hasPrefix("Challenge: ") }.map { String($0.dropFirst(11)) } ?? ""
         }
@@ -92,6 +121,8 @@ public final class FakeAMIServer: Sendable {
     public let connections = Atomic<Int>(0)
     /// Every Originate received, with its headers.
     public let originates = Mutex<[AMIMessage]>([])
+    /// Every QueueAdd, QueueRemove and QueuePause received, with its headers.
+    public let seatActions = Mutex<[AMIMessage]>([])
     private let listener: any Channel
     private let clients = Mutex<[ObjectIdentifier: any Channel]>([:])
     /// Login replies held back, and whether they have been released (after which none is held:
@@ -114,7 +145,9 @@ public final class FakeAMIServer: Sendable {
     public init() async throws {
         let script = try Script()
         self.script = script
-        let behaviour = Mutex(Behaviour(queueStatus: script.queueStatusAll))
+        var initial = Behaviour(queueStatus: script.queueStatusAll)
+        initial.members = Self.members(of: script.queueStatusAll)
+        let behaviour = Mutex(initial)
         self.behaviour = behaviour
         let shared = Shared()
         listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -127,6 +160,51 @@ public final class FakeAMIServer: Sendable {
             .bind(host: "127.0.0.1", port: 0).get()
         port = listener.localAddress!.port!
         shared.server = self
+    }
+
+    /// The queues and members of a QueueStatus reply (`QueueParams` and `QueueMember` events).
+    static func members(of exchange: CapturedExchange) -> [String: Set<String>] {
+        var members: [String: Set<String>] = [:]
+        for block in String(decoding: exchange.reply, as: UTF8.self).components(separatedBy: "\r\n\r\n") {
+            let headers = Dictionary(block.split(separator: "\r\n").compactMap { line -> (String, String)? in
+                guard let colon = line.range(of: ": ") else { return nil }
+                return (String(line[..<colon.lowerBound]), String(line[colon.upperBound...]))
+            }, uniquingKeysWith: { first, _ in first })
+            guard let queue = headers["Queue"] else { continue }
+            if headers["Event"] == "QueueParams" { members[queue, default: []] = members[queue, default: []] }
+            if headers["Event"] == "QueueMember", let location = headers["Location"] { members[queue, default: []].insert(location) }
+        }
+        return members
+    }
+
+    /// A captured seat action's reply for `message`: the response with the ActionID, then its
+    /// events once per queue in `queues`, with the captured queue, interface, member name and
+    /// pause reason replaced by the request's.
+    func seatReply(_ exchange: CapturedExchange, _ message: AMIMessage, queues: [String]) -> [UInt8] {
+        let reply = exchange.reply(actionID: message["ActionID"] ?? "")
+        let end = firstMessageEnd(reply)
+        let response = Array(reply.prefix(end))
+        var events = Array(reply.dropFirst(end))
+        let text = String(decoding: events, as: UTF8.self)
+        func value(_ header: String) -> String? {
+            text.components(separatedBy: "\r\n").first { $0.hasPrefix("\(header): ") }.map { String($0.dropFirst(header.count + 2)) }
+        }
+        if let captured = value("Interface"), let interface = message["Interface"] {
+            events = replaceAll(Array(captured.utf8), with: Array(interface.utf8), in: events)
+        }
+        if let captured = value("MemberName") {
+            let name = message["MemberName"] ?? message["Interface"] ?? captured
+            events = replaceAll(Array("MemberName: \(captured)\r\n".utf8), with: Array("MemberName: \(name)\r\n".utf8), in: events)
+        }
+        if let captured = value("PausedReason") {
+            events = replaceAll(Array("PausedReason: \(captured)\r\n".utf8), with: Array("PausedReason: \(message["Reason"] ?? "")\r\n".utf8), in: events)
+        }
+        guard let capturedQueue = value("Queue") else { return response }
+        var out = response
+        for queue in queues {
+            out += replaceAll(Array(capturedQueue.utf8), with: Array(queue.utf8), in: events)
+        }
+        return out
     }
 
     /// Sends bytes to every connected client.
@@ -226,6 +304,33 @@ public final class FakeAMIServer: Sendable {
                 return (Array(text.utf8), false)
             case "queuesummary":
                 return (script.queueSummary.reply(actionID: id), false)
+            case "queueadd":
+                seatActions.withLock { $0.append(message) }
+                let queue = message["Queue"] ?? "", interface = message["Interface"] ?? ""
+                guard behaviour.members[queue] != nil else { return (seatReply(script.queueAddNoSuchQueue, message, queues: []), false) }
+                guard behaviour.members[queue]?.insert(interface).inserted == true else {
+                    return (seatReply(script.queueAddAlreadyThere, message, queues: []), false)
+                }
+                return (seatReply(script.queueAdd, message, queues: [queue]), false)
+            case "queueremove":
+                seatActions.withLock { $0.append(message) }
+                let queue = message["Queue"] ?? "", interface = message["Interface"] ?? ""
+                guard behaviour.members[queue]?.remove(interface) != nil else { return (seatReply(script.queueRemoveNotThere, message, queues: []), false) }
+                return (seatReply(script.queueRemove, message, queues: [queue]), false)
+            case "queuepause":
+                seatActions.withLock { $0.append(message) }
+                let interface = message["Interface"] ?? ""
+                let queues = message["Queue"].map { [$0] } ?? behaviour.members.keys.sorted()
+                let memberOf = queues.filter { behaviour.members[$0]?.contains(interface) == true }
+                guard !memberOf.isEmpty else { return (seatReply(script.queuePauseNotFound, message, queues: []), false) }
+                let paused = message["Paused"]?.lowercased() == "true"
+                let exchange = switch (paused, message["Queue"] != nil) {
+                case (true, true): script.queuePauseOne
+                case (true, false): script.queuePauseAll
+                case (false, true): script.queueUnpauseOne
+                case (false, false): script.queueUnpauseAll
+                }
+                return (seatReply(exchange, message, queues: memberOf), false)
             default:
                 // Asterisk's text for an unknown action (PROTOCOL.md B4).
                 let text = "Response: Error\r\nActionID: \(id)\r\nMessage: Invalid/unknown command: \(name). Use Action: ListCommands to show available commands.\r\n\r\n"

@@ -92,7 +92,7 @@ final class RecordingApplication: MenuApplication {
         case .openTickets: return openTicket ? ActionResult(outcome: "some", variables: ["ticket": "1000019", "ticket_status": "assigned"]) : ActionResult(outcome: "none")
         case .ticketStatus: return state.variables["ticket_number"] == "1000002" ? ActionResult(outcome: "found", variables: ["ticket": "1000002", "ticket_status": "resolved"]) : ActionResult(outcome: "unknown")
         case .route: return ActionResult(outcome: routeOutcome, variables: ["queue": "water-l1", "priority": "0"])
-        case .feedback, .saveAnswers: return ActionResult()
+        case .feedback, .saveAnswers, .seatLogin, .seatLogout, .seatPause, .seatUnpause: return ActionResult()
         }
     }
 
