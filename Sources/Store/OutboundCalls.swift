@@ -244,3 +244,33 @@ extension TicketStore {
         }
     }
 }
+
+/// The depth of the daemon's work lists, for `/metrics`.
+public struct WorkFigures: Sendable, Hashable {
+    /// Outbox messages by status (`pending`, `dead`; sent messages are not counted).
+    public var outbox: [String: Int] = [:]
+    /// Outbound calls waiting (`pending`) or being dialled (`dialling`), by kind and status.
+    public var outbound: [OutboundKind: [String: Int]] = [:]
+}
+
+extension TicketStore {
+    /// How much is waiting in the outbox and on the outbound lists (running campaigns only).
+    public func workFigures() async throws -> WorkFigures {
+        try await database.writer.read { db in
+            var figures = WorkFigures()
+            for status in ["pending", "dead"] {
+                figures.outbox[status] = try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM outbox WHERE status = ?"), arguments: [status]) ?? 0
+            }
+            for status in ["pending", "dialling"] {
+                figures.outbound[.feedback, default: [:]][status] =
+                    try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM feedback_calls WHERE status = ?"), arguments: [status]) ?? 0
+                figures.outbound[.callback, default: [:]][status] =
+                    try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM callbacks WHERE status = ?"), arguments: [status]) ?? 0
+                figures.outbound[.campaign, default: [:]][status] = try Int.fetchOne(
+                    db.cachedStatement(sql: "SELECT COUNT(*) FROM campaigns k JOIN contacts c ON c.campaign_id = k.id WHERE k.status = 'running' AND c.status = ?"),
+                    arguments: [status]) ?? 0
+            }
+            return figures
+        }
+    }
+}

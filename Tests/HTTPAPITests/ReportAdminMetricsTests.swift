@@ -105,6 +105,7 @@ import Yams
         let fixture = try Fixture()
         try await fixture.ticket()
         try await fixture.ticket(department: "roads")
+        _ = try await fixture.store.addCallback(callerNumber: "9876500001", callUniqueid: "m.1", department: "water", queue: "water-l1", reason: "abandoned")
         // A counter some other part of the daemon made through swift-metrics' factory reaches the same registry.
         fixture.registry.makeCounter(descriptor: MetricNameDescriptor(metricName: "agi_sessions_accepted", unitName: "total", helpText: "Sessions accepted.")).increment(by: Int64(3))
         try await fixture.test { client in
@@ -118,6 +119,11 @@ import Yams
             #expect(text.contains(#"helpline_queue_longest_wait_seconds{pbx="pbx1",queue="water-l1"} 42.0"#))
             #expect(text.contains(#"helpline_ami_state_stale{pbx="pbx1"} 0.0"#))
             #expect(text.contains("agi_sessions_accepted_total 3"))
+            #expect(text.contains(#"helpline_seat_paused{pbx="pbx1",seat="Local/agent1@seats",queue="water-l1"} 0.0"#), "\(text)")
+            #expect(text.contains(#"helpline_seat_on_call{pbx="pbx1",seat="Local/agent1@seats",queue="water-l1"} 0.0"#))
+            #expect(text.contains(#"helpline_outbound_calls{kind="callback",status="pending"} 1.0"#))
+            #expect(text.contains(#"helpline_outbound_calls{kind="feedback",status="pending"} 0.0"#))
+            #expect(text.contains(#"helpline_outbox_messages{status="pending"} 0.0"#))
         }
     }
 
