@@ -180,18 +180,19 @@ paths:
         "429": {$ref: "#/components/responses/TooManyFailedAuthentications"}
   /api/v1/reports/daily:
     get:
-      summary: Complaints registered, resolved, escalated and overdue per local day and department, as JSON or CSV (Accept text/csv or format=csv). Call figures are not included yet.
+      summary: Per local day and department, calls offered to its queues, answered, abandoned, service level, average wait and talk time, and complaints registered, resolved, escalated and overdue; as JSON or CSV (Accept text/csv or format=csv). Calls of the general queue count under the department 'general'.
       parameters:
         - {name: from, in: query, schema: {type: string, format: date}, description: First day (default six days before to).}
         - {name: to, in: query, schema: {type: string, format: date}, description: Last day, included (default today in the helpline's time zone).}
         - {name: department, in: query, schema: {type: string}}
         - {name: format, in: query, schema: {enum: [json, csv]}}
+        - {name: service_level_seconds, in: query, schema: {type: integer, minimum: 1, maximum: 600, default: 20}, description: The answer time of the service level.}
       responses:
         "200":
           description: The report.
           content:
             application/json: {schema: {$ref: "#/components/schemas/DailyReport"}}
-            text/csv: {schema: {type: string, description: "day,department,registered,resolved,escalated,overdue"}}
+            text/csv: {schema: {type: string, description: "day,department,calls_offered,calls_answered,calls_abandoned,service_level,average_wait_seconds,average_talk_seconds,registered,resolved,escalated,overdue"}}
         "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
         "403": {$ref: "#/components/responses/Forbidden"}
@@ -596,6 +597,7 @@ components:
         from: {type: string, format: date}
         to: {type: string, format: date}
         utc_offset_seconds: {type: integer}
+        service_level_seconds: {type: integer}
         days:
           type: array
           items:
@@ -603,10 +605,15 @@ components:
             properties:
               day: {type: string, format: date}
               department: {type: string}
+              calls_offered: {type: integer, description: Callers who joined the department's queues that day.}
+              calls_answered: {type: integer}
+              calls_abandoned: {type: integer}
+              service_level: {type: [number, "null"], description: Percent of the offered calls answered within service_level_seconds.}
+              average_wait_seconds: {type: [number, "null"], description: Of the answered calls.}
+              average_talk_seconds: {type: [number, "null"]}
               registered: {type: integer}
               resolved: {type: integer}
               escalated: {type: integer}
               overdue: {type: integer}
-        not_included: {type: array, items: {type: string}}
 """#
 }

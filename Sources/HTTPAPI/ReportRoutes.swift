@@ -2,23 +2,28 @@ import Foundation
 import Hummingbird
 import Store
 
-/// `GET /api/v1/reports/daily`: complaints registered, resolved, escalated and overdue per
-/// local day and department, as JSON or CSV.
-///
-/// Call figures (offered, answered, abandoned, service level, wait and talk times) are not in
-/// it: the daemon keeps no per-day history of queue calls yet, only the live counters of
-/// `/api/v1/queues`. The JSON says so in `not_included`.
+/// `GET /api/v1/reports/daily`: per local day and department, calls offered to its queues,
+/// answered, abandoned, service level, average wait and talk time (from AMI's queue events),
+/// and complaints registered, resolved, escalated and overdue; as JSON or CSV.
 struct ReportRoutes: Sendable {
     let dependencies: HTTPAPIDependencies
 
     /// The longest report, in days.
     static let maximumDays = 366
-    static let notIncluded = "calls offered, answered and abandoned, service level, average wait and talk time: the daemon keeps no per-day history of queue calls yet"
+    /// The default service-level threshold: answered within 20 seconds (the common 80/20 goal).
+    static let defaultThreshold = 20
 
     struct Report: Encodable, Sendable {
         struct Line: Encodable, Sendable {
             var day: String
             var department: String
+            var callsOffered = 0
+            var callsAnswered = 0
+            var callsAbandoned = 0
+            /// Percent of the offered calls answered within the threshold.
+            var serviceLevel: Double?
+            var averageWaitSeconds: Double?
+            var averageTalkSeconds: Double?
             var registered: Int
             var resolved: Int
             var escalated: Int
@@ -28,8 +33,8 @@ struct ReportRoutes: Sendable {
         var from: String
         var to: String
         var utcOffsetSeconds: Int
+        var serviceLevelSeconds: Int
         var days: [Line]
-        var notIncluded: [String]
     }
 
     func add(to group: RouterGroup<APIRequestContext>) {
@@ -67,16 +72,41 @@ struct ReportRoutes: Sendable {
         // Local midnights as instants: the day's UTC midnight less the offset east of UTC.
         let start = from.addingTimeInterval(-Double(offset))
         let end = to.addingTimeInterval(86_400 - Double(offset))
-        let figures = try await dependencies.store.dailyComplaintFigures(from: start, to: end, utcOffset: offset, now: now)
-            .filter { department == nil || $0.department == department }
+        let threshold = try query["service_level_seconds"].map { text in
+            guard let seconds = Int(text), (1...600).contains(seconds) else {
+                throw APIError(.invalidRequest, "service_level_seconds must be a whole number from 1 to 600; not '\(text)'")
+            }
+            return seconds
+        } ?? Self.defaultThreshold
+        var lines: [String: Report.Line] = [:]
+        for figures in try await dependencies.store.dailyComplaintFigures(from: start, to: end, utcOffset: offset, now: now)
+        where department == nil || figures.department == department {
+            lines[figures.day + "\u{0}" + figures.department] = Report.Line(
+                day: figures.day, department: figures.department, registered: figures.registered, resolved: figures.resolved,
+                escalated: figures.escalated, overdue: figures.overdue)
+        }
+        for calls in try await dependencies.store.dailyCallFigures(from: start, to: end, utcOffset: offset, threshold: threshold)
+        where department == nil || calls.department == department {
+            let key = calls.day + "\u{0}" + calls.department
+            var line = lines[key] ?? Report.Line(day: calls.day, department: calls.department, registered: 0, resolved: 0, escalated: 0, overdue: 0)
+            line.callsOffered = calls.offered
+            line.callsAnswered = calls.answered
+            line.callsAbandoned = calls.abandoned
+            line.serviceLevel = calls.serviceLevel.map { ($0 * 10).rounded() / 10 }
+            line.averageWaitSeconds = calls.averageWait.map { ($0 * 10).rounded() / 10 }
+            line.averageTalkSeconds = calls.averageTalk.map { ($0 * 10).rounded() / 10 }
+            lines[key] = line
+        }
         let report = Report(
-            from: Self.text(from), to: Self.text(to), utcOffsetSeconds: offset,
-            days: figures.map { Report.Line(day: $0.day, department: $0.department, registered: $0.registered, resolved: $0.resolved, escalated: $0.escalated, overdue: $0.overdue) },
-            notIncluded: [Self.notIncluded])
+            from: Self.text(from), to: Self.text(to), utcOffsetSeconds: offset, serviceLevelSeconds: threshold,
+            days: lines.values.sorted { ($0.day, $0.department) < ($1.day, $1.department) })
         guard csv else { return APIJSON.response(report) }
-        var text = "day,department,registered,resolved,escalated,overdue\r\n"
+        var text = "day,department,calls_offered,calls_answered,calls_abandoned,service_level,average_wait_seconds,average_talk_seconds,registered,resolved,escalated,overdue\r\n"
+        func number(_ value: Double?) -> String { value.map { String(format: "%.1f", $0) } ?? "" }
         for line in report.days {
-            text += "\(line.day),\(Self.csvField(line.department)),\(line.registered),\(line.resolved),\(line.escalated),\(line.overdue)\r\n"
+            text += "\(line.day),\(Self.csvField(line.department)),\(line.callsOffered),\(line.callsAnswered),\(line.callsAbandoned),"
+            text += "\(number(line.serviceLevel)),\(number(line.averageWaitSeconds)),\(number(line.averageTalkSeconds)),"
+            text += "\(line.registered),\(line.resolved),\(line.escalated),\(line.overdue)\r\n"
         }
         var response = APIJSON.text(text, contentType: "text/csv; charset=utf-8; header=present")
         response.headers[.contentDisposition] = "attachment; filename=\"helpline-daily-\(report.from)-\(report.to).csv\""

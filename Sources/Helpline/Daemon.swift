@@ -111,9 +111,7 @@ public struct HelplineDaemon: Sendable {
         guard event.nameIs("QueueCallerAbandon"), let queue = event["Queue"], !queue.isEmpty,
               let caller = event["CallerIDNum"], caller.contains(where: \.isNumber), !caller.contains("unknown")
         else { return }
-        let department = directory?.departments.values.first { department in
-            department.queues[pbx].map { $0.primary == queue || $0.overflow == queue } ?? false
-        }?.id
+        let department = Self.department(ofQueue: queue, pbx: pbx, directory: directory)
         let held = event.int("HoldTime").map { " after \($0) s" } ?? ""
         do {
             try await store.addCallback(
@@ -122,6 +120,39 @@ public struct HelplineDaemon: Sendable {
         } catch {
             logger.error("A callback owed to a caller who abandoned a queue could not be stored",
                          metadata: ["queue": "\(queue)", "caller": "\(PhoneNumber.masked(caller))", "error": "\(error)"])
+        }
+    }
+
+    /// The department whose queue (or overflow queue) `queue` is on `pbx`.
+    static func department(ofQueue queue: String, pbx: String, directory: Directory?) -> String? {
+        directory?.departments.values.first { department in
+            department.queues[pbx].map { $0.primary == queue || $0.overflow == queue } ?? false
+        }?.id
+    }
+
+    /// Keeps the history of queue calls the daily report counts: a caller joining a queue,
+    /// answered by a seat (with the wait), the talk ended (with its length), or abandoned.
+    public static func recordQueueCall(_ event: AMIMessage, pbx: String, directory: Directory?, store: TicketStore, logger: Logger) async {
+        guard let name = event["Event"], let uniqueid = event["Uniqueid"], !uniqueid.isEmpty, let queue = event["Queue"], !queue.isEmpty else { return }
+        let recorded: QueueCallEvent
+        switch name.lowercased() {
+        case "queuecallerjoin":
+            let caller = event["CallerIDNum"].flatMap { $0.contains(where: \.isNumber) && !$0.contains("unknown") ? $0 : nil }
+            recorded = .joined(uniqueid: uniqueid, queue: queue, department: department(ofQueue: queue, pbx: pbx, directory: directory), callerNumber: caller)
+        case "agentconnect":
+            recorded = .answered(uniqueid: uniqueid, queue: queue, waited: event.int("HoldTime") ?? 0, member: event["MemberName"] ?? event["Interface"])
+        case "agentcomplete":
+            recorded = .completed(uniqueid: uniqueid, queue: queue, talked: event.int("TalkTime") ?? 0)
+        case "queuecallerabandon":
+            recorded = .abandoned(uniqueid: uniqueid, queue: queue, waited: event.int("HoldTime") ?? 0)
+        default:
+            return
+        }
+        do {
+            try await store.recordQueueEvent(recorded, pbx: pbx)
+        } catch {
+            logger.error("A queue call's event could not be stored; the daily report will miss it",
+                         metadata: ["event": "\(name)", "queue": "\(queue)", "uniqueid": "\(uniqueid)", "error": "\(error)"])
         }
     }
 
@@ -208,6 +239,7 @@ public struct HelplineDaemon: Sendable {
             + amiClients.map { client in
                 let store = store, flows = flows, logger = logger, pbx = client.configuration.name
                 return .init(service: AMIService(client: client) { event in
+                    await Self.recordQueueCall(event, pbx: pbx, directory: flows.directory, store: store, logger: logger)
                     await Self.callbackForAbandonment(event, pbx: pbx, directory: flows.directory, store: store, logger: logger)
                 })
             }

@@ -233,6 +233,28 @@ enum Schema {
                 CREATE INDEX campaigns_by_status ON campaigns (status);
                 """)
         }
+        migrator.registerMigration("008 queue calls") { db in
+            // Every caller who joined a department's queue, from AMI's QueueCallerJoin,
+            // AgentConnect, AgentComplete and QueueCallerAbandon: the daily report's calls
+            // offered, answered and abandoned, service level, wait and talk times.
+            try db.execute(sql: """
+                CREATE TABLE queue_calls (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    pbx TEXT NOT NULL,
+                    uniqueid TEXT NOT NULL,
+                    queue TEXT NOT NULL,
+                    department TEXT,
+                    caller_number TEXT,
+                    joined_at DATETIME NOT NULL,
+                    outcome TEXT NOT NULL DEFAULT 'waiting' CHECK (outcome IN ('waiting', 'answered', 'abandoned')),
+                    wait_seconds INTEGER,
+                    talk_seconds INTEGER,
+                    member TEXT,
+                    UNIQUE (pbx, uniqueid, queue)
+                );
+                CREATE INDEX queue_calls_by_day ON queue_calls (joined_at, department);
+                """)
+        }
         return migrator
     }
 }

@@ -49,6 +49,55 @@ extension Integration {
     }
 }
 
+extension Integration.AbandonCallbackTests {
+    /// The whole captured stream of three queue calls (two answered, one abandoned) through the
+    /// daemon's event handler: the daily report's call figures come out of it.
+    @Test func queueCallsAreRecordedFromTheEventStream() async throws {
+        let stream = try Capture.load("ami/three-calls-queue-event-stream-full.txt").exchange("Login")!.reply
+        let text = String(decoding: stream, as: UTF8.self)
+        let afterLogin = try #require(text.range(of: "\r\n\r\n"))
+        let events = Array(text[afterLogin.upperBound...].utf8)
+
+        let server = try await FakeAMIServer()
+        let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let client = AMIClient(configuration: .init(name: "pbx1", host: "127.0.0.1", port: server.port, username: "helpline", secret: "labsecret"), logger: logger)
+        let directory = try Integration.HelplineServeTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = TicketStore(database: try HelplineDatabase(path: directory.appendingPathComponent("h.sqlite").path))
+        let routing = Directory(
+            departments: [
+                Department(id: "health", names: [:], queues: ["pbx1": DepartmentQueues(primary: "dept-health")]),
+                Department(id: "police", names: [:], queues: ["pbx1": DepartmentQueues(primary: "dept-police")]),
+            ],
+            categories: [], districts: [], officers: [], generalQueues: ["pbx1": "helpline-general"])
+        let service = AMIService(client: client) { event in
+            await HelplineDaemon.recordQueueCall(event, pbx: "pbx1", directory: routing, store: store, logger: logger)
+        }
+        let running = Task { try await service.run() }
+        defer { running.cancel() }
+        try await waitUntil { client.connection != nil && client.board.snapshot().pbxs["pbx1"]?.staleSince == nil }
+
+        server.push(events)
+        let now = Date()
+        @Sendable func figures() async throws -> [String: DailyCallFigures] {
+            let days = try await store.dailyCallFigures(from: now.addingTimeInterval(-86_400), to: now.addingTimeInterval(86_400))
+            return Dictionary(days.map { ($0.department, $0) }, uniquingKeysWith: { first, _ in first })
+        }
+        try await waitUntilAsync {
+            let current = try await figures()
+            return current["police"]?.abandoned == 1 && current["general"]?.completed == 1
+        }
+        let byDepartment = try await figures()
+        let health = try #require(byDepartment["health"])
+        #expect([health.offered, health.answered, health.abandoned, health.completed, health.totalWait, health.totalTalk] as [Int] == [1, 1, 0, 1, 1, 4])
+        let police = try #require(byDepartment["police"])
+        #expect([police.offered, police.answered, police.abandoned, police.totalWait] as [Int] == [1, 0, 1, 0], "an abandoned wait is not an answered one")
+        // dept-revenue belongs to no department of this directory: it counts as general.
+        let general = try #require(byDepartment["general"])
+        #expect([general.offered, general.answered, general.totalTalk] as [Int] == [1, 1, 4])
+    }
+}
+
 /// Polls an async `condition` every 10 ms for up to five seconds.
 func waitUntilAsync(_ condition: @Sendable () async throws -> Bool) async throws {
     let deadline = ContinuousClock.now + .seconds(5)

@@ -14,7 +14,7 @@ import Testing
         let tables = try database.writer.read { db in
             try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'grdb_%' ORDER BY name")
         }
-        #expect(tables == ["callbacks", "calls", "campaign_answers", "campaigns", "contacts", "feedback", "feedback_calls", "outbox", "routing_decisions", "ticket_events", "ticket_serial", "tickets"])
+        #expect(tables == ["callbacks", "calls", "campaign_answers", "campaigns", "contacts", "feedback", "feedback_calls", "outbox", "queue_calls", "routing_decisions", "ticket_events", "ticket_serial", "tickets"])
         #expect(try database.integrityProblems().isEmpty)
     }
 
@@ -22,7 +22,7 @@ import Testing
         let file = try TemporaryDatabase()
         let database = try HelplineDatabase(path: file.path, migrate: false)
         #expect(try database.migrationStatus().applied.isEmpty)
-        #expect(try database.migrationStatus().pending.count == 7)
+        #expect(try database.migrationStatus().pending.count == 8)
         try database.migrate()
         #expect(try database.migrationStatus().pending.isEmpty)
     }
@@ -76,6 +76,9 @@ import Testing
             "SELECT a.contact_id, a.question, a.answer FROM campaign_answers a JOIN contacts c ON c.id = a.contact_id WHERE c.campaign_id = 1",
             "UPDATE campaigns SET status = 'finished' WHERE id = 1 AND status = 'running' AND NOT EXISTS (SELECT 1 FROM contacts WHERE campaign_id = 1 AND status IN ('pending', 'dialling'))",
             "SELECT c.campaign_id, c.attempts, k.settings FROM contacts c JOIN campaigns k ON k.id = c.campaign_id WHERE c.id = 1",
+            // Queue calls for the daily report (Sources/Store/QueueCalls.swift).
+            "SELECT date(joined_at, '+19800 seconds') AS day, COALESCE(department, 'general'), COUNT(*) FROM queue_calls WHERE joined_at >= '2026' AND joined_at < '2027' GROUP BY 1, 2",
+            "UPDATE queue_calls SET outcome = 'answered' WHERE pbx = 'pbx1' AND uniqueid = 'x' AND queue = 'q' AND outcome = 'waiting'",
             // The outbound scheduler (Sources/Store/OutboundCalls.swift).
             "SELECT f.id, f.phone, t.number FROM feedback_calls f JOIN tickets t ON t.id = f.ticket_id WHERE f.status = 'pending' AND f.next_attempt_at <= '2026' ORDER BY f.next_attempt_at, f.id LIMIT 50",
             "SELECT c.id, t.number FROM callbacks c LEFT JOIN tickets t ON t.id = c.ticket_id WHERE c.status = 'pending' AND c.next_attempt_at <= '2026' ORDER BY c.next_attempt_at, c.id LIMIT 50",
