@@ -325,16 +325,21 @@ public struct MenuInterpreter: Sendable {
                 if let key = try await channel.play(name, escapeDigits: escape) { return key }
                 continue
             } catch let error as AGIError where error.code == .commandFailed {
-                state.missingPrompts.append("\(state.language)/\(name)")
+                // Counted once a fallback was tried: a caller who hangs up during the prompt
+                // also makes STREAM FILE fail, and then the fallback fails with the hangup.
             }
             for language in menu.languages where language != state.language {
                 do {
-                    if let key = try await channel.play("\(language)/\(name)", escapeDigits: escape) { return key }
+                    if let key = try await channel.play("\(language)/\(name)", escapeDigits: escape) {
+                        state.missingPrompts.append("\(state.language)/\(name)")
+                        return key
+                    }
                     break
                 } catch let error as AGIError where error.code == .commandFailed {
                     continue
                 }
             }
+            state.missingPrompts.append("\(state.language)/\(name)")
         }
         return nil
     }
