@@ -95,7 +95,8 @@ public struct HelplineDaemon: Sendable {
             if let client = amiClients.first(where: { $0.configuration.name == pbx }) {
                 self.outboundScheduler = OutboundScheduler(
                 store: store, client: client, board: board, configuration: outbound,
-                queueOf: { call in Self.callbackQueue(call, directory: flows.directory, pbx: pbx) }, logger: logger)
+                queueOf: { call in Self.callbackQueue(call, directory: flows.directory, pbx: pbx) },
+                campaignMenuProblem: { menu in flows.campaignMenuProblem(menu) }, logger: logger)
             } else {
                 self.outboundScheduler = nil
             }

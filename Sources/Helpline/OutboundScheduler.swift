@@ -174,13 +174,18 @@ public final class OutboundScheduler: Service, Sendable {
     let board: LiveStateBoard
     let pacing: OutboundPacing
     let queueOf: @Sendable (OutboundCall) -> String?
+    let campaignMenuProblem: @Sendable (String) -> String?
     let logger: Logger
     let now: @Sendable () -> Date
     private let inFlight = Mutex<(total: Int, callbacks: [String: Int], campaigns: [Int64: Int])>((0, [:], [:]))
 
-    /// A scheduler originating through `client` (the PBX `configuration.pbx`).
+    /// A scheduler originating through `client` (the PBX `configuration.pbx`). A campaign's
+    /// contacts wait while `campaignMenuProblem` says its menu cannot run (a reload removed
+    /// it): the call would reach no menu, and the contact would count as answered.
     public init(store: TicketStore, client: AMIClient, board: LiveStateBoard, configuration: OutboundConfiguration,
-                queueOf: @escaping @Sendable (OutboundCall) -> String?, logger: Logger, now: @escaping @Sendable () -> Date = { Date() }) {
+                queueOf: @escaping @Sendable (OutboundCall) -> String?, campaignMenuProblem: @escaping @Sendable (String) -> String? = { _ in nil },
+                logger: Logger, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.campaignMenuProblem = campaignMenuProblem
         self.store = store
         self.client = client
         self.board = board
@@ -221,7 +226,16 @@ public final class OutboundScheduler: Service, Sendable {
         guard total < pacing.configuration.maximumChannels else { return [] }
         let state = board.snapshot().pbxs[client.configuration.name]
         guard state?.staleSince == nil, client.connection != nil else { return [] }
-        let candidates = try await store.dueOutboundCalls(at: time, limit: 4 * pacing.configuration.maximumChannels)
+        var problems: [String: String] = [:]
+        let candidates = try await store.dueOutboundCalls(at: time, limit: 4 * pacing.configuration.maximumChannels).filter { call in
+            guard let campaign = call.campaign else { return true }
+            guard let problem = problems[campaign.menu] ?? campaignMenuProblem(campaign.menu) else { return true }
+            problems[campaign.menu] = problem
+            return false
+        }
+        for (menu, problem) in problems.sorted(by: { $0.key < $1.key }) {
+            logger.warning("A running campaign's contacts wait: its menu cannot run", metadata: ["menu": "\(menu)", "problem": "\(problem)"])
+        }
         var claimed: [(OutboundCall, String?)] = []
         for (call, queue) in pacing.select(
             candidates, state: state, inFlight: total, callbacksInFlight: callbacks, campaignsInFlight: campaigns, now: time, queueOf: queueOf)

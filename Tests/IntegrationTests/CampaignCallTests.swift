@@ -126,12 +126,17 @@ extension Integration {
             try await store.startCampaign(named: "survey", settings: CampaignSettings(retryAfter: 3600, channels: 2))
             try await store.startCampaign(named: "paused-one")
             try await store.pauseCampaign(named: "paused-one")
+            // A running campaign whose menu a reload removed: its contact waits.
+            _ = try await store.importContacts([CampaignContact(phone: "9876500398")], campaign: "menu-gone", menu: "welfare-2025", at: now.addingTimeInterval(-9))
+            try await store.startCampaign(named: "menu-gone")
 
             var configuration = OutboundConfiguration()
             configuration.callingHours = CallingHours(start: 0, end: 24 * 60)
             configuration.maximumChannels = 3
             configuration.callerID = "1076"
-            let scheduler = OutboundScheduler(store: store, client: client, board: board, configuration: configuration, queueOf: { $0.queue }, logger: Self.logger)
+            let scheduler = OutboundScheduler(
+                store: store, client: client, board: board, configuration: configuration, queueOf: { $0.queue },
+                campaignMenuProblem: { $0 == "scheme-survey" ? nil : "the menu '\($0)' is not served" }, logger: Self.logger)
             server.behaviour.withLock { $0.originateOutcomes = ["success", "success", "busy"] }
             let claimed = try await scheduler.due()
             // The callback first, though the contacts were due earlier; then the campaign's 2 channels.
@@ -155,7 +160,8 @@ extension Integration {
             let progress = try #require(try await store.campaign(named: "survey"))
             #expect(progress.contacts == ["done": 1, "pending": 3])
             let later = try await store.dueOutboundCalls(at: now.addingTimeInterval(3000))
-            #expect(later.map(\.phone) == ["9876500313", "9876500314"])
+            #expect(later.map(\.phone) == ["9876500398", "9876500313", "9876500314"], "due, but never claimed")
+            #expect(try await store.campaign(named: "menu-gone")?.contacts == ["pending": 1])
             #expect(try await store.dueOutboundCalls(at: now.addingTimeInterval(3700)).map(\.phone).contains("9876500312"))
         }
 
