@@ -506,6 +506,18 @@ extension Fixture {
         }
     }
 
+    @Test func aMistypedPageAddressIsAPageAndAnUnknownAPIPathStaysJSON() async throws {
+        try await Fixture().test { client in
+            let page = try await client.execute(uri: "/desk/nowhere?lang=hi", method: .get, headers: [.accept: "text/html,application/xhtml+xml"])
+            #expect(page.status == .notFound)
+            #expect(page.headers[.contentType] == "text/html; charset=utf-8")
+            #expect(page.text.contains("<h1>नहीं मिला</h1>"))
+            let api = try await client.execute(uri: "/api/v1/nowhere", method: .get, headers: [.accept: "text/html"])
+            #expect(api.status == .notFound)
+            #expect(api.errorCode == "not_found")
+        }
+    }
+
     @Test func everyValueIsEscaped() async throws {
         let fixture = try Fixture()
         let ticket = try await fixture.ticket(description: #"<script>alert("x")</script> & 'quotes'"#, recording: nil)

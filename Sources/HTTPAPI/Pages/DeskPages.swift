@@ -185,7 +185,7 @@ struct DeskPages: Sendable {
         }
         let historyTable: HTML = """
             <div class="scroll"><table id="history">
-            <thead><tr><th>\(t(.when))</th><th></th><th>\(t(.status))</th><th>\(t(.level))</th><th>\(t(.by))</th><th>\(t(.note))</th></tr></thead>
+            <thead><tr><th>\(t(.when))</th><th>\(t(.event))</th><th>\(t(.status))</th><th>\(t(.level))</th><th>\(t(.by))</th><th>\(t(.note))</th></tr></thead>
             <tbody>\(events)</tbody>
             </table></div>
             """

@@ -56,14 +56,14 @@ enum PageLanguage: String, CaseIterable, Sendable {
 enum PageText: CaseIterable, Sendable {
     case appName, dashboard, desk, signIn, signOut, signedInAs, language
     case tokenLabel, signInHelp, signInFailed, signInNoPages, tooManyAttempts, sessionExpired
-    case callsToday, complaintsToday, resolvedToday, escalatedToday, overdueToday, byDepartment, department
+    case callsToday, complaintsToday, resolvedToday, escalatedToday, byDepartment, department
     case pending, awaitingFeedback, escalated, overdue, total, noTickets
     case liveQueues, queue, waiting, longestWait, estimatedWait, freeSeats, loggedIn, onCall, paused, answered, abandoned
     case pbxStale, pbxNotConnected, noQueues, noSeats, updatedAt, callsNote
     case tickets, ticket, number, status, level, category, district, caller, callerName, registeredAt, dueAt, officer, reopened, source
     case show, filterOpen, filterAwaiting, filterClosed, filterAll, previousPage, nextPage, departmentTickets, allDepartments
-    case description, noDescription, recording, noRecording, recordingUnavailable, history, when, by, note, routing
-    case resolve, resolveReport, resolveHelp, resolveButton, resolvedNotice, cannotResolveHere, readOnly
+    case description, noDescription, recording, noRecording, recordingUnavailable, history, when, by, note
+    case event, resolve, resolveReport, resolveHelp, resolveButton, resolvedNotice, cannotResolveHere, readOnly
     case errorTitle, badRequest, unauthorizedTitle, forbiddenTitle, notFoundTitle, conflictTitle, tooManyTitle, serverErrorTitle
     case forbiddenCSRF, backToDesk, backToDashboard, signInAgain
     case statusRegistered, statusAssigned, statusResolved, statusReopened, statusEscalated, statusClosed, statusCancelled, statusDuplicate
@@ -96,7 +96,6 @@ enum PageText: CaseIterable, Sendable {
         case .complaintsToday: "Complaints registered today"
         case .resolvedToday: "Resolved today"
         case .escalatedToday: "Escalated to L2 today"
-        case .overdueToday: "Fell overdue today"
         case .byDepartment: "Complaints by department"
         case .department: "Department"
         case .pending: "Pending"
@@ -154,7 +153,7 @@ enum PageText: CaseIterable, Sendable {
         case .when: "When"
         case .by: "By"
         case .note: "Note"
-        case .routing: "Routing"
+        case .event: "Event"
         case .resolve: "Resolve this complaint"
         case .resolveReport: "Resolution report"
         case .resolveHelp: "Say what was done. The citizen gets an SMS and a feedback call; if not satisfied, the complaint comes back."
@@ -205,7 +204,6 @@ enum PageText: CaseIterable, Sendable {
         case .complaintsToday: "आज दर्ज शिकायतें"
         case .resolvedToday: "आज निपटाई गईं"
         case .escalatedToday: "आज L2 को भेजी गईं"
-        case .overdueToday: "आज समय-सीमा पार हुईं"
         case .byDepartment: "विभागवार शिकायतें"
         case .department: "विभाग"
         case .pending: "लंबित"
@@ -263,7 +261,7 @@ enum PageText: CaseIterable, Sendable {
         case .when: "कब"
         case .by: "किसने"
         case .note: "टिप्पणी"
-        case .routing: "रूटिंग"
+        case .event: "घटना"
         case .resolve: "इस शिकायत का निपटान करें"
         case .resolveReport: "निपटान रिपोर्ट"
         case .resolveHelp: "बताएँ कि क्या कार्रवाई की गई। नागरिक को SMS और प्रतिक्रिया कॉल मिलेगी; संतुष्ट न होने पर शिकायत वापस आएगी।"
