@@ -124,6 +124,11 @@ struct APIErrorMiddleware: RouterMiddleware {
             return error.response()
         } catch let error as any HTTPResponseError {
             switch error.status {
+            case .notFound where !request.uri.path.hasPrefix(APIRouter.prefix) && request.headers[.accept]?.contains("text/html") == true:
+                // A browser that mistyped a page's address gets a page, not JSON.
+                var context = context
+                context.pageLanguage = PageLanguage.of(request)
+                return PageMiddleware.errorPage(error, request: request, context: context)
             case .notFound: return APIError(.notFound, "no such endpoint: \(request.method) \(request.uri.path)").response()
             case .contentTooLarge: return APIError(.bodyTooLarge, "the request body is too large").response()
             default: return APIError(.other(error.status), error.status.reasonPhrase).response()

@@ -10,6 +10,10 @@ public struct APIRequestContext: RequestContext {
     public let remoteAddress: SocketAddress?
     /// The token's name and role; nil on the routes that need none.
     public var principal: Principal?
+    /// The browser session of a signed-in page request (its CSRF token); nil elsewhere.
+    var pageSession: PageSessions.Session?
+    /// The language of a page request.
+    var pageLanguage: PageLanguage = .english
 
     /// A context for a request arriving on `source`'s channel.
     public init(source: ApplicationRequestContextSource) {

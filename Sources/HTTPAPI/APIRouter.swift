@@ -6,9 +6,8 @@ import NIOCore
 
 /// Builds the router of the daemon's HTTP side.
 ///
-/// Routes are added area by area (health, metrics, queues, tickets, reports, administration);
-/// the later parts of the HTTP issue (seat control, the HTML dashboard and desk) add their own
-/// areas the same way: a `static func add…Routes(to:)` over the public router for pages with
+/// Routes are added area by area (health, metrics, queues, tickets, reports, administration,
+/// and the HTML pages of ``PageRoutes``); later parts (seat control) add their own areas the same way: a `static func add…Routes(to:)` over the public router for pages with
 /// their own authentication, or over `authenticated` for API routes behind bearer tokens.
 public enum APIRouter {
     /// The API's path prefix.
@@ -26,11 +25,14 @@ public enum APIRouter {
             APIJSON.text(OpenAPIDocument.yaml, contentType: "application/yaml; charset=utf-8")
         }
 
+        // One table and one limiter for the API and the pages' sign-in: a guess counts the same
+        // whichever way it comes.
+        let tokens = TokenTable(tokens: configuration.tokens)
+        let limiter = FailedAuthenticationLimiter(limit: configuration.failedAuthenticationsPerMinute)
+        PageRoutes(configuration: configuration, dependencies: dependencies, tokens: tokens, limiter: limiter).add(to: router)
+
         let authenticated = router.group()
-            .add(middleware: AuthenticationMiddleware(
-                tokens: TokenTable(tokens: configuration.tokens),
-                limiter: FailedAuthenticationLimiter(limit: configuration.failedAuthenticationsPerMinute),
-                trustedProxies: configuration.trustedProxies, now: dependencies.now))
+            .add(middleware: AuthenticationMiddleware(tokens: tokens, limiter: limiter, trustedProxies: configuration.trustedProxies, now: dependencies.now))
         if let registry = dependencies.metrics {
             let collector = MetricsCollector(registry: registry, dependencies: dependencies)
             authenticated.get("/metrics") { _, context in

@@ -9,8 +9,9 @@ public import Routing
 public import ServiceLifecycle
 public import Store
 
-/// The daemon's HTTP side: health and readiness, Prometheus metrics, and the JSON API under
-/// `/api/v1` (live queues, tickets, web intake, daily reports, reloads), with bearer tokens.
+/// The daemon's HTTP side: health and readiness, Prometheus metrics, the JSON API under
+/// `/api/v1` (live queues, tickets, web intake, daily reports, reloads) with bearer tokens, and
+/// the HTML pages (the monitoring dashboard and the department desk) with sign-in sessions.
 ///
 /// It runs as one more lifecycle service of the daemon. Unlike the FastAGI server, a failure to
 /// listen does not stop the daemon: calls go on being served, and the failure is logged as an
@@ -40,6 +41,18 @@ public struct HTTPAPIServer: Service {
         /// Peers whose `X-Real-IP` header names the client (the reverse proxy). Defaults to
         /// loopback.
         public var trustedProxies: [AGIPeerRule] = AGIPeerRule.loopback
+        /// How long a browser stays signed in to the pages after pasting its token. Defaults
+        /// to eight hours (a working day); a restart of the daemon also signs everyone out.
+        public var sessionLifetime: Duration = .seconds(8 * 3600)
+        /// The folder holding the recordings of complaints, as this daemon sees it. The desk
+        /// plays a ticket's recording only when its file is inside this folder (after symbolic
+        /// links are followed); other paths are never opened. Defaults to none: no recording
+        /// is played.
+        public var recordingsFolder: String?
+        /// Asterisk's sounds folder: a recording path that is not absolute (as the menus'
+        /// `record` writes them, `helpline/recordings/…`) is under it. Defaults to
+        /// `/var/lib/asterisk/sounds`; the daemon uses `menus.sounds` when that is set.
+        public var soundsFolder = "/var/lib/asterisk/sounds"
 
         /// All defaults.
         public init() {}

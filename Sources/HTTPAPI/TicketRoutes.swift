@@ -82,6 +82,14 @@ struct TicketRoutes: Sendable {
     // MARK: - Writes
 
     func act(_ action: TicketAction, _ context: APIRequestContext, note: String?, levelBound: Bool, verb: String) async throws -> Response {
+        let updated = try await perform(action, context, note: note, levelBound: levelBound, verb: verb)
+        return APIJSON.response(TicketBody(updated, now: dependencies.now()))
+    }
+
+    /// Applies `action` to the ticket the route names, as the caller, after the role and
+    /// department checks; the pages' forms resolve through this too, so a resolution from the
+    /// desk is the same write as one from the API.
+    func perform(_ action: TicketAction, _ context: APIRequestContext, note: String?, levelBound: Bool, verb: String) async throws -> Ticket {
         let principal = try context.require(.administrator, .officer, to: "\(verb) tickets")
         let number = try ticketNumber(context)
         guard let ticket = try await storeCall({ try await dependencies.store.ticket(number: number) }) else {
@@ -99,7 +107,7 @@ struct TicketRoutes: Sendable {
             try await dependencies.store.apply(action, to: number, actor: principal.name, note: note, at: dependencies.now())
         }
         context.logger.notice("Ticket \(action.name)", metadata: ["ticket": "\(number)", "token": "\(principal.name)", "status": "\(updated.status.rawValue)"])
-        return APIJSON.response(TicketBody(updated, now: dependencies.now()))
+        return updated
     }
 
     /// Web intake: a complaint routed like a call (same department, officer and due time as

@@ -193,8 +193,14 @@ public struct HelplineConfiguration: Sendable {
                             }
                             http.tokens.append(token)
                         }
+                    case "recordings": http.recordingsFolder = try reader.nonEmptyString(value, path: path)
+                    case "session_lifetime":
+                        http.sessionLifetime = try reader.duration(value, path: path)
+                        if http.sessionLifetime < .seconds(60) { throw reader.error(value, "\(path) must be at least a minute") }
                     default:
-                        throw reader.unknownKey(value, path: path, known: ["listen", "max_body_size", "failed_auth_per_minute", "trusted_proxies", "tokens"])
+                        throw reader.unknownKey(
+                            value, path: path,
+                            known: ["listen", "max_body_size", "failed_auth_per_minute", "trusted_proxies", "tokens", "recordings", "session_lifetime"])
                     }
                 }
             case "outbound":

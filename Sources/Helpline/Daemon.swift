@@ -88,7 +88,10 @@ public struct HelplineDaemon: Sendable {
             store: store, board: board, amiEndpoints: configuration.amiEndpoints.map(\.name), callFlows: flows,
             liveLoad: { pbx in Self.liveLoad(board.snapshot(), pbx: pbx, now: Date()) }, defaultPBX: defaultPBX, metrics: metrics,
             seats: seats)
-        self.httpServer = HTTPAPIServer(configuration: configuration.http, dependencies: dependencies, logger: logger)
+        var http = configuration.http
+        // Relative recording paths are under Asterisk's sounds folder, the one the menus use.
+        if let sounds = configuration.soundsFolder { http.soundsFolder = sounds }
+        self.httpServer = HTTPAPIServer(configuration: http, dependencies: dependencies, logger: logger)
         if let outbound = configuration.outbound {
             let pbx = outbound.pbx ?? defaultPBX
             // The configuration reader made sure the endpoint exists.

@@ -63,6 +63,32 @@ extension TicketStore {
         }
     }
 
+    /// Open tickets past their due time at `now`, counted by department: the statuses
+    /// ``overdueTickets(at:limit:)`` lists (a resolved ticket awaiting feedback is not overdue).
+    public func overdueCounts(at now: Date) async throws -> [String: Int] {
+        try await database.writer.read { db in
+            var counts: [String: Int] = [:]
+            for row in try Row.fetchAll(
+                db.cachedStatement(sql: """
+                    SELECT department, COUNT(*) FROM tickets WHERE status IN \(Schema.openStatuses) AND status != 'resolved' AND due_at < ?
+                    GROUP BY department
+                    """),
+                arguments: [Timestamp.text(now)])
+            {
+                counts[row[0]] = row[1]
+            }
+            return counts
+        }
+    }
+
+    /// How many IVR sessions (the `calls` table: inbound calls and feedback calls alike)
+    /// started in `from..<to`.
+    public func callCount(from start: Date, to end: Date) async throws -> Int {
+        try await database.writer.read { db in
+            try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM calls WHERE started_at >= ? AND started_at < ?"), arguments: [Timestamp.text(start), Timestamp.text(end)]) ?? 0
+        }
+    }
+
     /// Checks that the database takes writes now: takes SQLite's write lock and releases it,
     /// changing nothing (readiness probes). Throws what SQLite reports (read-only file, disk I/O
     /// error, the lock busy past the busy timeout).

@@ -273,6 +273,12 @@ public final class TicketStore: Sendable {
     /// A department's tickets (every department's when `department` is nil), oldest first,
     /// optionally of one status and level, one page at a time.
     public func tickets(department: String?, status: TicketStatus? = nil, level: TicketLevel? = nil, limit: Int = 50, offset: Int = 0) async throws -> [Ticket] {
+        try await tickets(department: department, statuses: status.map { [$0] } ?? [], level: level, limit: limit, offset: offset)
+    }
+
+    /// A department's tickets (every department's when `department` is nil), oldest first, in
+    /// any of `statuses` (any status when empty), optionally of one level, one page at a time.
+    public func tickets(department: String?, statuses: [TicketStatus], level: TicketLevel? = nil, limit: Int = 50, offset: Int = 0) async throws -> [Ticket] {
         guard limit > 0, limit <= 1000, offset >= 0 else { throw StoreError.invalidArgument("limit must be 1…1000 and offset not negative") }
         return try await database.writer.read { db in
             var sql = "SELECT * FROM tickets WHERE 1"
@@ -281,9 +287,9 @@ public final class TicketStore: Sendable {
                 sql += " AND department = ?"
                 arguments += [department]
             }
-            if let status {
-                sql += " AND status = ?"
-                arguments += [status.rawValue]
+            if !statuses.isEmpty {
+                sql += " AND status IN (\(statuses.map { _ in "?" }.joined(separator: ", ")))"
+                arguments += StatementArguments(statuses.map(\.rawValue))
             }
             if let level {
                 sql += " AND level = ?"

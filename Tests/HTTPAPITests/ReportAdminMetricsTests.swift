@@ -212,7 +212,14 @@ import Yams
             let path = route.path.description.split(separator: "/").map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0) }.joined(separator: "/")
             return "\(route.method) /\(path)"
         })
-        #expect(routed == documented, "only routed: \(routed.subtracting(documented)); only documented: \(documented.subtracting(routed))")
+        // The HTML pages are not part of the API, and not in its document.
+        let pages: Set<String> = [
+            "GET /", "GET /pages.css", "GET /signin", "POST /signin", "POST /signout", "GET /dashboard", "GET /desk", "GET /desk/tickets/{number}",
+            "POST /desk/tickets/{number}/resolve", "GET /desk/tickets/{number}/recording",
+        ]
+        #expect(routed.isSuperset(of: pages), "pages not routed: \(pages.subtracting(routed))")
+        let api = routed.subtracting(pages)
+        #expect(api == documented, "only routed: \(api.subtracting(documented)); only documented: \(documented.subtracting(api))")
     }
 
     @Test func everyErrorCodeIsDocumented() {

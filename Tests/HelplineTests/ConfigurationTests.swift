@@ -23,6 +23,9 @@ import Testing
             #expect(configuration.http.maxBodySize == 65_536)
             #expect(configuration.http.failedAuthenticationsPerMinute == 10)
             #expect(configuration.http.trustedProxies == AGIPeerRule.loopback)
+            #expect(configuration.http.sessionLifetime == .seconds(8 * 3600))
+            #expect(configuration.http.recordingsFolder == nil)
+            #expect(configuration.http.soundsFolder == "/var/lib/asterisk/sounds")
         }
     }
 
@@ -65,6 +68,8 @@ import Testing
               max_body_size: 4096
               failed_auth_per_minute: 3
               trusted_proxies: [10.0.0.5]
+              recordings: /var/lib/asterisk/sounds/helpline/recordings
+              session_lifetime: 12h
               tokens:
                 - {name: admin, sha256: \(hash), role: administrator}
                 - {name: desk, sha256: \(hash.uppercased().replacingOccurrences(of: "A", with: "B")), role: officer, department: water, level: l2}
@@ -77,6 +82,8 @@ import Testing
         #expect(configuration.http.trustedProxies.map(\.description) == ["10.0.0.5"])
         #expect(configuration.http.tokens.first?.sha256 == APIToken(name: "x", secret: "s3cret", role: .monitor).sha256)
         #expect(configuration.http.tokens.last?.role == .officer(department: "water", level: .l2))
+        #expect(configuration.http.recordingsFolder == "/var/lib/asterisk/sounds/helpline/recordings")
+        #expect(configuration.http.sessionLifetime == .seconds(12 * 3600))
     }
 
     @Test func readsEveryKey() throws {
@@ -153,6 +160,8 @@ import Testing
         ("http:\n  tokens:\n    - {name: a, sha256: \(String(repeating: "0", count: 64)), role: monitor}\n    - {name: b, sha256: \(String(repeating: "0", count: 64)), role: monitor}\n",
          "bad.yaml:4:7: http.tokens[1].sha256: an earlier token has the same hash"),
         ("http:\n  token: []\n", "bad.yaml:2:3: unknown key 'http.token'"),
+        ("http:\n  session_lifetime: 10s\n", "bad.yaml:2:21: http.session_lifetime must be at least a minute"),
+        ("http:\n  recordings: \"\"\n", "bad.yaml:2:15: http.recordings must not be empty"),
     ])
     func reportsEachProblemWithItsPlace(yaml: String, expected: String) {
         do {
