@@ -12,10 +12,13 @@ import Testing
 /// `/api/v1/seats` over a real AMI client connected to the fake AMI server (captured replies),
 /// and `/api/v1/campaigns` over a real database.
 @Suite(.serialized) struct SeatAndCampaignTests {
+    struct NeverHappened: Error {}
+
+    /// Polls `condition` every 10 ms for up to thirty seconds (a deadline for a loaded CI machine).
     static func wait(_ condition: @Sendable () -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(5)
+        let deadline = ContinuousClock.now + .seconds(30)
         while !condition() {
-            guard ContinuousClock.now < deadline else { throw CancellationError() }
+            guard ContinuousClock.now < deadline else { throw NeverHappened() }
             try await Task.sleep(for: .milliseconds(10))
         }
     }

@@ -323,11 +323,11 @@ extension Integration {
     }
 }
 
-/// Polls `condition` every 10 ms for up to five seconds.
+/// Polls `condition` every 10 ms for up to thirty seconds (a deadline for a loaded CI machine, not a timing goal).
 func waitUntil(_ condition: @Sendable () -> Bool) async throws {
-    let deadline = ContinuousClock.now + .seconds(5)
+    let deadline = ContinuousClock.now + .seconds(30)
     while !condition() {
-        guard ContinuousClock.now < deadline else { throw TimedOut(limit: .seconds(5)) }
+        guard ContinuousClock.now < deadline else { throw TimedOut(limit: .seconds(30)) }
         try await Task.sleep(for: .milliseconds(10))
     }
 }
