@@ -238,6 +238,17 @@ extension Fixture {
         let resolved = try await fixture.ticket()
         try await fixture.store.apply(.resolve, to: resolved.number, actor: "desk", at: Fixture.now.addingTimeInterval(-60))
         try await fixture.store.recordCall(CallRecord(uniqueid: "1.1", caller: "9876543210", startedAt: Fixture.now.addingTimeInterval(-120)))
+        // Today in the queues: two answered, one abandoned, one still waiting; one answered yesterday.
+        let queued: [(QueueCallEvent, TimeInterval)] = [
+            (.joined(uniqueid: "2.1", queue: "water-l1", department: "water", callerNumber: nil), 600), (.answered(uniqueid: "2.1", queue: "water-l1", waited: 5, member: nil), 595),
+            (.joined(uniqueid: "2.2", queue: "water-l1", department: "water", callerNumber: nil), 500), (.answered(uniqueid: "2.2", queue: "water-l1", waited: 9, member: nil), 491),
+            (.joined(uniqueid: "2.3", queue: "roads-l1", department: "roads", callerNumber: nil), 400), (.abandoned(uniqueid: "2.3", queue: "roads-l1", waited: 30), 370),
+            (.joined(uniqueid: "2.4", queue: "roads-l1", department: "roads", callerNumber: nil), 60),
+            (.joined(uniqueid: "0.1", queue: "water-l1", department: "water", callerNumber: nil), 30 * 3600), (.answered(uniqueid: "0.1", queue: "water-l1", waited: 3, member: nil), 30 * 3600 - 3),
+        ]
+        for (event, secondsAgo) in queued {
+            try await fixture.store.recordQueueEvent(event, pbx: "pbx1", at: Fixture.now.addingTimeInterval(-secondsAgo))
+        }
         try await fixture.test { client in
             var browser = Browser()
             try await browser.signIn(client, as: .monitor)
@@ -246,6 +257,8 @@ extension Fixture {
             let html = page.text
             #expect(html.contains(#"<meta http-equiv="refresh" content="5">"#))
             #expect(html.contains(#"<div class="figure">1</div><div class="label">Calls today</div>"#), "\(html)")
+            #expect(html.contains(#"<div class="figure">2</div><div class="label">Answered by agents today</div>"#), "\(html)")
+            #expect(html.contains(#"<div class="figure bad-text">1</div><div class="label">Abandoned in queue today</div>"#), "\(html)")
             #expect(html.contains(#"<div class="figure">3</div><div class="label">Complaints registered today</div>"#))
             #expect(html.contains(#"<div class="figure">1</div><div class="label">Resolved today</div>"#))
             // Water supply: 2 pending (1 overdue), 1 awaiting feedback; every directory department has a row.

@@ -3,9 +3,10 @@ import Foundation
 import Hummingbird
 import Store
 
-/// `GET /dashboard`: what the monitoring team watches. Today's calls and complaints, each
-/// department's pending, awaiting-feedback, escalated and overdue complaints, and the live
-/// queues with their waiting callers and free seats. It reloads itself every few seconds.
+/// `GET /dashboard`: what the monitoring team watches. Today's calls (IVR sessions, answered
+/// and abandoned in the queues) and complaints, each department's pending, awaiting-feedback,
+/// escalated and overdue complaints, and the live queues with their waiting callers and free
+/// seats. It reloads itself every few seconds.
 ///
 /// The figures are the store's (the daily report's and the metrics' functions) and the live
 /// board's (what `/api/v1/queues` shows); no caller's number is on it.
@@ -39,8 +40,12 @@ struct DashboardPage: Sendable {
         async let open = store.openTicketCounts()
         async let overdue = store.overdueCounts(at: now)
         async let calls = store.callCount(from: start, to: end)
+        async let queued = store.dailyCallFigures(from: start, to: end, utcOffset: offset)
         let rows = try await Self.rows(today: today, open: open, overdue: overdue, departments: directory.map { Array($0.departments.keys) } ?? [])
         let callsToday = try await calls
+        let queuedToday = try await queued
+        let answeredToday = queuedToday.reduce(0) { $0 + $1.answered }
+        let abandonedToday = queuedToday.reduce(0) { $0 + $1.abandoned }
         let queues = QueuesReport(snapshot: dependencies.board.snapshot(), now: now.timeIntervalSince1970)
 
         func card(_ figure: Int, _ label: PageText, bad: Bool = false) -> HTML {
@@ -57,7 +62,8 @@ struct DashboardPage: Sendable {
         let escalatedToday = try await today.reduce(0) { $0 + $1.escalated }
         let cards: HTML = """
             <section class="cards" aria-label="\(t(.callsToday))">
-            \(card(callsToday, .callsToday))\(card(total.registeredToday, .complaintsToday))\(card(total.resolvedToday, .resolvedToday))\
+            \(card(callsToday, .callsToday))\(card(answeredToday, .answeredToday))\(card(abandonedToday, .abandonedToday, bad: true))\
+            \(card(total.registeredToday, .complaintsToday))\(card(total.resolvedToday, .resolvedToday))\
             \(card(escalatedToday, .escalatedToday))\(card(total.overdue, .overdue, bad: true))
             </section>
             """

@@ -56,7 +56,7 @@ enum PageLanguage: String, CaseIterable, Sendable {
 enum PageText: CaseIterable, Sendable {
     case appName, dashboard, desk, signIn, signOut, signedInAs, language
     case tokenLabel, signInHelp, signInFailed, signInNoPages, tooManyAttempts, sessionExpired
-    case callsToday, complaintsToday, resolvedToday, escalatedToday, byDepartment, department
+    case callsToday, answeredToday, abandonedToday, complaintsToday, resolvedToday, escalatedToday, byDepartment, department
     case pending, awaitingFeedback, escalated, overdue, total, noTickets
     case liveQueues, queue, waiting, longestWait, estimatedWait, freeSeats, loggedIn, onCall, paused, answered, abandoned
     case pbxStale, pbxNotConnected, noQueues, noSeats, updatedAt, callsNote
@@ -93,6 +93,8 @@ enum PageText: CaseIterable, Sendable {
         case .tooManyAttempts: "Too many failed sign-ins from this address. Try again in {1} seconds."
         case .sessionExpired: "Your session has ended. Sign in again."
         case .callsToday: "Calls today"
+        case .answeredToday: "Answered by agents today"
+        case .abandonedToday: "Abandoned in queue today"
         case .complaintsToday: "Complaints registered today"
         case .resolvedToday: "Resolved today"
         case .escalatedToday: "Escalated to L2 today"
@@ -120,7 +122,7 @@ enum PageText: CaseIterable, Sendable {
         case .noQueues: "No queues are known yet."
         case .noSeats: "no seats"
         case .updatedAt: "Updated at {1}. This page refreshes itself every {2} seconds."
-        case .callsNote: "Calls: IVR sessions started today. Answered and abandoned: Asterisk's counters since its queues were last reset."
+        case .callsNote: "Calls today: IVR sessions started today. Answered and abandoned today: calls that joined a department queue today. In the live queues, answered and abandoned are Asterisk's counters since its queues were last reset."
         case .tickets: "Complaints"
         case .ticket: "Complaint {1}"
         case .number: "Number"
@@ -201,6 +203,8 @@ enum PageText: CaseIterable, Sendable {
         case .tooManyAttempts: "इस पते से बहुत अधिक असफल साइन-इन प्रयास हुए हैं। {1} सेकंड बाद फिर प्रयास करें।"
         case .sessionExpired: "आपका सत्र समाप्त हो गया है। फिर से साइन इन करें।"
         case .callsToday: "आज की कॉल"
+        case .answeredToday: "आज एजेंटों ने उत्तर दीं"
+        case .abandonedToday: "आज कतार में छोड़ी गईं"
         case .complaintsToday: "आज दर्ज शिकायतें"
         case .resolvedToday: "आज निपटाई गईं"
         case .escalatedToday: "आज L2 को भेजी गईं"
@@ -228,7 +232,7 @@ enum PageText: CaseIterable, Sendable {
         case .noQueues: "अभी कोई कतार ज्ञात नहीं है।"
         case .noSeats: "कोई सीट नहीं"
         case .updatedAt: "{1} पर अद्यतन। यह पेज हर {2} सेकंड में अपने-आप ताज़ा होता है।"
-        case .callsNote: "कॉल: आज शुरू हुए IVR सत्र। उत्तर दी गईं और छोड़ी गईं: कतारों के पिछली बार रीसेट होने के बाद से Asterisk की गिनती।"
+        case .callsNote: "आज की कॉल: आज शुरू हुए IVR सत्र। आज उत्तर दी गईं और छोड़ी गईं: आज किसी विभाग की कतार में पहुँची कॉल। लाइव कतारों में उत्तर दी गईं और छोड़ी गईं: कतारों के पिछली बार रीसेट होने के बाद से Asterisk की गिनती।"
         case .tickets: "शिकायतें"
         case .ticket: "शिकायत {1}"
         case .number: "क्रमांक"
