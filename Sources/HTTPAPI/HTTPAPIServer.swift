@@ -113,14 +113,19 @@ public struct HTTPAPIDependencies: Sendable {
     public var now: @Sendable () -> Date
     /// Seat control through the AMI endpoints; nil: none configured (seat actions answer 503).
     public var seats: SeatControl?
+    /// What a change of a ticket queues in the outbox, in the change's own transaction: the
+    /// configured SMS and webhooks of a resolution (`notifications` in the configuration), the
+    /// same as `helpline tickets resolve` queues.
+    public var notifications: NotificationPolicy
 
     /// The parts the API works over.
     public init(
         store: TicketStore, board: LiveStateBoard, amiEndpoints: [String], callFlows: any CallFlowsControl,
         liveLoad: @escaping @Sendable (_ pbx: String) -> LiveLoad, defaultPBX: String, metrics: PrometheusCollectorRegistry?,
-        now: @escaping @Sendable () -> Date = { Date() }, seats: SeatControl? = nil
+        now: @escaping @Sendable () -> Date = { Date() }, seats: SeatControl? = nil, notifications: NotificationPolicy = .none
     ) {
         self.seats = seats
+        self.notifications = notifications
         self.store = store
         self.board = board
         self.amiEndpoints = amiEndpoints

@@ -102,9 +102,10 @@ struct TicketRoutes: Sendable {
             }
         }
         // The store applies the action to the ticket as it stands at write time: a concurrent
-        // change in between makes an invalid transition answer 409, never a lost update.
+        // change in between makes an invalid transition answer 409, never a lost update. A
+        // resolution's SMS and webhooks are queued in the same transaction.
         let updated = try await storeCall {
-            try await dependencies.store.apply(action, to: number, actor: principal.name, note: note, at: dependencies.now())
+            try await dependencies.store.apply(action, to: number, actor: principal.name, note: note, notifications: dependencies.notifications, at: dependencies.now())
         }
         context.logger.notice("Ticket \(action.name)", metadata: ["ticket": "\(number)", "token": "\(principal.name)", "status": "\(updated.status.rawValue)"])
         return updated

@@ -87,7 +87,7 @@ public struct HelplineDaemon: Sendable {
         let dependencies = HTTPAPIDependencies(
             store: store, board: board, amiEndpoints: configuration.amiEndpoints.map(\.name), callFlows: flows,
             liveLoad: { pbx in Self.liveLoad(board.snapshot(), pbx: pbx, now: Date()) }, defaultPBX: defaultPBX, metrics: metrics,
-            seats: seats)
+            seats: seats, notifications: configuration.notifications.policy)
         var http = configuration.http
         // Relative recording paths are under Asterisk's sounds folder, the one the menus use.
         if let sounds = configuration.soundsFolder { http.soundsFolder = sounds }

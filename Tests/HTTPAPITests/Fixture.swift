@@ -103,7 +103,14 @@ struct Fixture: Sendable {
         let board = self.board
         dependencies = HTTPAPIDependencies(
             store: store, board: board, amiEndpoints: endpoints, callFlows: flows,
-            liveLoad: { _ in LiveLoad(queues: [:], asOf: Self.now) }, defaultPBX: "pbx1", metrics: metrics ? registry : nil, now: { Self.now })
+            liveLoad: { _ in LiveLoad(queues: [:], asOf: Self.now) }, defaultPBX: "pbx1", metrics: metrics ? registry : nil, now: { Self.now },
+            notifications: Self.sms)
+    }
+
+    /// An SMS to the citizen for every resolution, as a configured `notifications.sms` queues.
+    static let sms = NotificationPolicy { change in
+        guard case .resolve = change.action else { return [] }
+        return [OutboxMessage(kind: .sms, destination: change.ticket.callerNumber, payload: "resolved \(change.ticket.number)", idempotencyKey: "sms-\(change.eventID)")]
     }
 
     func remove() {

@@ -443,6 +443,7 @@ extension Fixture {
         #expect(last.transition == "resolved")
         #expect(last.actor == "desk-water-l1")
         #expect(last.note == "Pipe repaired & water back")
+        #expect(try await fixture.store.outbox(ticketNumber: ticket.number).map(\.kind) == [.sms], "the resolution's SMS is queued, once")
     }
 
     @Test(arguments: [

@@ -126,6 +126,8 @@ import Testing
         #expect(resolved.transition == "resolved")
         #expect(resolved.actor == "desk-water-l1")
         #expect(resolved.note == "Pipe repaired on 21 Sept.")
+        let outbox = try await store.outbox(ticketNumber: ticket.number)
+        #expect(outbox.map(\.payload) == ["resolved \(ticket.number)"], "the resolution's SMS is queued, once")
     }
 
     @Test func anL1OfficerCannotResolveAnEscalatedTicketButItsL2OfficerCan() async throws {
