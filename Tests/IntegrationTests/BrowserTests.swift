@@ -91,24 +91,8 @@ extension Integration {
                 """.write(to: directory.appendingPathComponent("helpline.yaml"), atomically: true, encoding: .utf8)
 
             // The daemon, as an administrator starts it.
-            let daemon = Process()
-            daemon.executableURL = HelplineServeTests.binary
-            daemon.arguments = ["serve", "--config", "helpline.yaml", "--agi-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0", "--log-level", "info"]
-            daemon.currentDirectoryURL = directory
-            let errors = Pipe()
-            daemon.standardError = errors
-            try daemon.run()
-            defer { if daemon.isRunning { daemon.terminate() } }
-            var log = ""
-            var port: Int?
-            let deadline = Date().addingTimeInterval(30)
-            while port == nil, Date() < deadline, daemon.isRunning {
-                log += String(decoding: errors.fileHandleForReading.availableData, as: UTF8.self)
-                if let range = log.range(of: #"http\.listen=\S*127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
-                    port = Int(log[range].split(separator: ":").last!)
-                }
-            }
-            let base = "http://127.0.0.1:\(try #require(port, "no HTTP listening line in: \(log)"))"
+            let daemon = try await ServedDaemon(in: directory)
+            let base = "http://127.0.0.1:\(daemon.httpPort)"
 
             let browser = try Chromium.launch(executable: chromium, log: artefacts.appendingPathComponent("chromium.log"))
             defer { browser.close() }
@@ -204,10 +188,8 @@ extension Integration {
             #expect(last.note == report)
             #expect(try await store.ticket(number: roads)?.status == .assigned)
 
-            daemon.terminate()
-            daemon.waitUntilExit()
-            log += String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            #expect(daemon.terminationStatus == 0, "\(log)")
+            let (status, log) = daemon.stop()
+            #expect(status == 0, "\(log)")
             #expect(!log.contains(Self.monitorToken) && !log.contains(Self.officerToken), "a token is never logged")
             #expect(!log.contains("9876543210"), "nor a full phone number")
             #expect(log.contains("Signed in to the pages"))

@@ -41,25 +41,8 @@ extension Integration {
                     - {name: desk-water, sha256: \(APIToken.hash(token)), role: officer, department: water, level: L1}
                 """.write(to: directory.appendingPathComponent("helpline.yaml"), atomically: true, encoding: .utf8)
 
-            let process = Process()
-            process.executableURL = HelplineServeTests.binary
-            process.arguments = ["serve", "--config", "helpline.yaml", "--agi-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0", "--log-level", "info"]
-            process.currentDirectoryURL = directory
-            let errors = Pipe()
-            process.standardError = errors
-            try process.run()
-            defer { if process.isRunning { process.terminate() } }
-
-            var log = ""
-            var port: Int?
-            let deadline = Date().addingTimeInterval(20)
-            while port == nil, Date() < deadline {
-                log += String(decoding: errors.fileHandleForReading.availableData, as: UTF8.self)
-                if let range = log.range(of: #"http\.listen=\S*127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
-                    port = Int(log[range].split(separator: ":").last!)
-                }
-            }
-            let listening = try #require(port, "no HTTP listening line in: \(log)")
+            let daemon = try await ServedDaemon(in: directory)
+            let listening = daemon.httpPort
 
             let health = try await Self.request("/healthz", port: listening)
             #expect(health.hasPrefix("HTTP/1.1 200"), "\(health)")
@@ -73,10 +56,8 @@ extension Integration {
             #expect(ticket.contains(#""number":"\#(number)""#))
             #expect(ticket.contains(#""actor":"ivr""#))
 
-            process.terminate()
-            process.waitUntilExit()
-            log += String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            #expect(process.terminationStatus == 0, "\(log)")
+            let (status, log) = daemon.stop()
+            #expect(status == 0, "\(log)")
             #expect(!log.contains(token), "the token is never logged")
             #expect(!log.contains("9876543210"), "nor a full phone number")
         }

@@ -6,7 +6,6 @@ import Helpline
 import NIOCore
 import NIOPosix
 import Store
-import Synchronization
 import Testing
 
 extension Integration {
@@ -86,27 +85,9 @@ extension Integration {
                     - {name: loop-administrator, sha256: \(APIToken.hash(token)), role: administrator}
                 """.write(to: directory.appendingPathComponent("helpline.yaml"), atomically: true, encoding: .utf8)
 
-            let daemon = Process()
-            daemon.executableURL = HelplineServeTests.binary
-            daemon.arguments = ["serve", "--config", "helpline.yaml", "--agi-listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0", "--log-level", "info"]
-            daemon.currentDirectoryURL = directory
-            let errors = Pipe()
-            daemon.standardError = errors
-            let output = Mutex("")
-            errors.fileHandleForReading.readabilityHandler = { handle in
-                let data = handle.availableData
-                output.withLock { $0 += String(decoding: data, as: UTF8.self) }
-            }
-            try daemon.run()
-            defer { if daemon.isRunning { daemon.terminate() } }
-            @Sendable func port(_ key: String) -> Int? {
-                let log = output.withLock { $0 }
-                return log.range(of: key + #"=\S*127\.0\.0\.1:(\d+)"#, options: .regularExpression).flatMap { Int(log[$0].split(separator: ":").last!) }
-            }
-            try await Self.eventually("the daemon listening") { port(#"agi\.listen"#) != nil && port(#"http\.listen"#) != nil }
-            let ports = (agi: port(#"agi\.listen"#), http: port(#"http\.listen"#))
-            let agi = try SocketAddress(ipAddress: "127.0.0.1", port: try #require(ports.agi))
-            let http = try #require(ports.http)
+            let daemon = try await ServedDaemon(in: directory)
+            let agi = try SocketAddress(ipAddress: "127.0.0.1", port: daemon.agiPort)
+            let http = daemon.httpPort
 
             // The citizen calls and registers a complaint (water, district 01).
             let (_, registered) = try await CallPlayer(keyGroups: ["2", "1", "1", "01"], caller: "9000022222", uniqueid: "loop-1").run(script: "/inbound", to: agi)
@@ -147,15 +128,12 @@ extension Integration {
                 try await resolveAndAnswer("1", round: 3)  // satisfied: closed
                 try await Self.eventually("closed") { try await state().first == "closed" }
             } catch {
-                Issue.record("\(error); the daemon's log:\n\(output.withLock { $0 })")
+                Issue.record("\(error); the daemon's log:\n\(daemon.log)")
                 throw error
             }
 
-            daemon.terminate()
-            daemon.waitUntilExit()
-            errors.fileHandleForReading.readabilityHandler = nil
-            let log = output.withLock { $0 } + String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            #expect(daemon.terminationStatus == 0, "\(log)")
+            let (status, log) = daemon.stop()
+            #expect(status == 0, "\(log)")
 
             // The database: every step in the ticket's history, each SMS sent once, each feedback call done.
             let store = TicketStore(database: try HelplineDatabase(path: directory.appendingPathComponent("helpline.sqlite").path))
