@@ -100,9 +100,12 @@ public struct HelplineMenuApplication: MenuApplication {
                 return ActionResult(outcome: "not_awaiting", variables: ["feedback_step": "unknown_ticket"])
             }
             guard let answer = state.variables["answer"], answer == "yes" || answer == "no" else {
-                // Nothing pressed: the call counts as not answered, and is made again later.
+                // Nothing pressed: the call counts as not answered, and is made again later
+                // while it has attempts left.
                 guard history.ticket.status == .resolved else { return ActionResult(outcome: "not_awaiting", variables: ["feedback_step": "not_resolved"]) }
-                try await store.feedbackNotGiven(ticket: number, retryAt: now().addingTimeInterval(feedbackRetry))
+                guard try await store.feedbackNotGiven(ticket: number, retryAt: now().addingTimeInterval(feedbackRetry), maximumAttempts: maximumAttempts) else {
+                    return ActionResult(outcome: "not_awaiting", variables: ["feedback_step": "no_attempts_left"])
+                }
                 return ActionResult(outcome: "no_answer", variables: ["feedback_step": "call_again"])
             }
             let step = directory().afterFeedback(ticket: history.ticket, history: history.events, satisfied: state.variables["answer"] == "yes", now: now())
@@ -206,6 +209,13 @@ public struct HelplineMenuApplication: MenuApplication {
                 _ = try await store.addCallback(
                     callerNumber: state.caller, callUniqueid: state.uniqueid.isEmpty ? nil : state.uniqueid, department: department,
                     queue: nil, reason: "hung up at \(node) before the complaint was registered", at: now())
+            }
+        }
+        // A feedback call the citizen hung up before answering: made again later, as when
+        // nothing was pressed (the `feedback` menu's own path for that never ran).
+        if case .callerHungUp = outcome, state.menu == "feedback", state.variables["answer"] == nil, let number = state.variables["ticket"] {
+            await persist("the feedback call owed again after a hangup", call: call) {
+                try await store.feedbackNotGiven(ticket: number, retryAt: now().addingTimeInterval(feedbackRetry), maximumAttempts: maximumAttempts)
             }
         }
         // A campaign call: what the contact answered, and whether they are called again.

@@ -260,7 +260,11 @@ public final class OutboundScheduler: Service, Sendable {
             }
         }
         let configuration = pacing.configuration
-        var variables: [(String, String)] = []
+        // Every call carries the citizen's number and language: the dialplan sets them as the
+        // channel's caller ID (the agent sees the citizen; a callback owed after another
+        // abandonment goes to the citizen) and as the menu's language.
+        var variables: [(String, String)] = [("HELPLINE_PHONE", call.phone)]
+        if let language = call.language, !language.isEmpty { variables.append(("HELPLINE_LANGUAGE", language)) }
         if let trunk = configuration.trunk { variables.append(("HELPLINE_TRUNK", trunk)) }
         let context: String
         switch call.kind {
@@ -273,8 +277,7 @@ public final class OutboundScheduler: Service, Sendable {
             if let ticket = call.ticketNumber { variables.append(("HELPLINE_TICKET", ticket)) }
         case .campaign:
             context = "helpline-campaign"
-            variables += [("HELPLINE_MENU", call.campaign?.menu ?? ""), ("HELPLINE_CONTACT", String(call.id)), ("HELPLINE_PHONE", call.phone)]
-            if let language = call.language { variables.append(("HELPLINE_LANGUAGE", language)) }
+            variables += [("HELPLINE_MENU", call.campaign?.menu ?? ""), ("HELPLINE_CONTACT", String(call.id))]
         }
         let channel = configuration.channel.replacingOccurrences(of: "${number}", with: call.phone)
         let result: OutboundResult

@@ -190,16 +190,30 @@ extension TicketStore {
         }
     }
 
-    /// The citizen answered the feedback call but pressed nothing: the ticket's latest feedback
-    /// call is due again at `retryAt` (its attempts still count).
-    public func feedbackNotGiven(ticket number: String, retryAt: Date) async throws {
+    /// The citizen answered the feedback call but pressed nothing (or hung up before pressing):
+    /// the ticket's latest feedback call is due again at `retryAt` while it has made fewer than
+    /// `maximumAttempts` attempts, and ends as failed after that. Only a ticket still resolved
+    /// (awaiting its feedback) is called again.
+    /// - Returns: whether the call will be made again.
+    @discardableResult
+    public func feedbackNotGiven(ticket number: String, retryAt: Date, maximumAttempts: Int = 3) async throws -> Bool {
         let next = Timestamp.text(retryAt)
-        try await groupCommitWrite { db in
-            try db.cachedStatement(sql: """
-                UPDATE feedback_calls SET status = 'pending', next_attempt_at = ?, last_result = 'answered, nothing pressed'
-                WHERE id = (SELECT f.id FROM tickets t JOIN feedback_calls f ON f.ticket_id = t.id
-                            WHERE t.number = ? AND f.status IN ('dialling', 'done') ORDER BY f.id DESC LIMIT 1)
-                """).execute(arguments: [next, number])
+        return try await groupCommitWrite { db in
+            guard let row = try Row.fetchOne(
+                db.cachedStatement(sql: """
+                    SELECT f.id, f.attempts FROM tickets t JOIN feedback_calls f ON f.ticket_id = t.id
+                    WHERE t.number = ? AND t.status = 'resolved' AND f.status IN ('dialling', 'done') ORDER BY f.id DESC LIMIT 1
+                    """), arguments: [number])
+            else { return false }
+            let (id, attempts): (Int64, Int) = (row[0], row[1])
+            if attempts < maximumAttempts {
+                try db.cachedStatement(sql: "UPDATE feedback_calls SET status = 'pending', next_attempt_at = ?, last_result = 'answered, nothing pressed' WHERE id = ?")
+                    .execute(arguments: [next, id])
+                return true
+            }
+            try db.cachedStatement(sql: "UPDATE feedback_calls SET status = 'failed', last_result = 'answered, nothing pressed; no attempts left' WHERE id = ?")
+                .execute(arguments: [id])
+            return false
         }
     }
 

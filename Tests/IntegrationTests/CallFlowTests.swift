@@ -211,6 +211,30 @@ extension Integration {
                 // Again after retry_no_answer (30 minutes without an outbound section).
                 #expect(try await daemon.store.dueOutboundCalls(at: Date().addingTimeInterval(29 * 60)).isEmpty)
                 #expect(try await daemon.store.dueOutboundCalls(at: Date().addingTimeInterval(31 * 60)).map(\.ticketNumber) == [number])
+
+                // The second attempt: the citizen hangs up while the number is read out. Made again.
+                func placeAgain() async throws {
+                    guard let owed = try await daemon.store.dueOutboundCalls(at: Date().addingTimeInterval(31 * 60)).first(where: { $0.ticketNumber == number }) else {
+                        Issue.record("no feedback call owed again")
+                        return
+                    }
+                    #expect(try await daemon.store.claim(owed))
+                    try await daemon.store.finish(owed, result: .answered, retryAt: nil)
+                }
+                try await placeAgain()
+                let (hungUp, _) = try await CallPlayer(keyGroups: [], uniqueid: "e2e-fbn-3", hangUpAtCommand: 3).run(script: "/feedback?ticket=\(number)", to: address)
+                #expect(hungUp.last == .hungUp)
+                // The session stores what the call left after the caller's HANGUP closed it.
+                try await waitUntilAsync { try await daemon.store.call(uniqueid: "e2e-fbn-3") != nil }
+                let afterHangup = try await daemon.store.feedbackCalls(ticket: number).map { [$0.status, "\($0.attempts)"] }
+                #expect(afterHangup == [["pending", "2"]], "\(hungUp)")
+                // The third and last attempt (max_attempts 3): nothing pressed, and no more calls.
+                try await placeAgain()
+                let (last, _) = try await CallPlayer(keyGroups: [], uniqueid: "e2e-fbn-4").run(script: "/feedback?ticket=\(number)", to: address)
+                #expect(!last.contains(.played("feedback-call-again", key: nil)), "no promise of another call: \(last)")
+                let ended = try #require(try await daemon.store.feedbackCalls(ticket: number).first)
+                #expect(ended.status == "failed" && ended.attempts == 3 && ended.lastResult == "answered, nothing pressed; no attempts left")
+                #expect(try await daemon.store.dueOutboundCalls(at: Date().addingTimeInterval(86_400)).isEmpty)
             }
         }
 

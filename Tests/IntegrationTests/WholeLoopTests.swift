@@ -107,7 +107,7 @@ extension Integration {
                 #expect(originate["Channel"] == "Local/9000022222@helpline-outbound")
                 #expect(originate["Context"] == "helpline-feedback")
                 let variables = originate.values("Variable")
-                #expect(variables.contains("HELPLINE_TICKET=\(number)"))
+                #expect(variables.contains("HELPLINE_TICKET=\(number)") && variables.contains("HELPLINE_PHONE=9000022222"))
                 // What asterisk-conf's [helpline-feedback] runs once the citizen answers.
                 let ticket = try #require(variables.first { $0.hasPrefix("HELPLINE_TICKET=") }).dropFirst("HELPLINE_TICKET=".count)
                 _ = try await CallPlayer(keyGroups: [key], caller: "9000022222", uniqueid: "loop-fb-\(round)").run(script: "/feedback?ticket=\(ticket)", to: agi)
