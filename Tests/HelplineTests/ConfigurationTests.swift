@@ -1,6 +1,7 @@
 import AGIServer
 import Foundation
 import HTTPAPI
+import IVR
 import Testing
 
 @testable import Helpline
@@ -26,6 +27,30 @@ import Testing
             #expect(configuration.http.sessionLifetime == .seconds(8 * 3600))
             #expect(configuration.http.recordingsFolder == nil)
             #expect(configuration.http.soundsFolder == "/var/lib/asterisk/sounds")
+        }
+    }
+
+    /// The desk plays a recording only from `http.recordings`: the sample's folder must hold
+    /// what the shipped menus record (relative to Asterisk's sounds folder).
+    @Test func theSampleRecordingsFolderHoldsWhatTheShippedMenusRecord() throws {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        let path = url.appendingPathComponent("deploy/helpline.yaml").path
+        let configuration = try HelplineConfiguration(
+            yaml: String(contentsOfFile: path, encoding: .utf8), file: path, environment: ["HELPLINE_AMI_SECRET": "x"])
+        let recordings = try #require(configuration.http.recordingsFolder)
+        let sounds = configuration.soundsFolder ?? configuration.http.soundsFolder
+        let library = try MenuLibrary.load(folder: url.appendingPathComponent("menus").path)
+        var folders: [String] = []
+        for menu in library.menus.values {
+            for node in menu.nodes.values {
+                if case .record(let record) = node.kind { folders.append(record.folder) }
+            }
+        }
+        #expect(!folders.isEmpty)
+        for folder in folders {
+            let absolute = folder.hasPrefix("/") ? folder : sounds + "/" + folder
+            #expect(absolute == recordings || absolute.hasPrefix(recordings + "/"), "\(folder) is outside http.recordings (\(recordings))")
         }
     }
 

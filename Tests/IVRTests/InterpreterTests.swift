@@ -134,7 +134,7 @@ final class RecordingApplication: MenuApplication {
         let created = log.actions[1].1
         #expect(created["category"] == "water-supply")
         #expect(created["district"] == "01")
-        #expect(created["recording"] == "helpline/complaints/1732200000.5-describe.wav")
+        #expect(created["recording"] == "helpline/recordings/1732200000.5-describe.wav")
         #expect(channel.log.contains("set CHANNEL(language)=en"))
         #expect(channel.log.filter { $0 == "say digits 1000002" }.count == 2, "the number is read back twice")
         #expect(log.ended.count == 1)
@@ -214,7 +214,7 @@ final class RecordingApplication: MenuApplication {
         let application = RecordingApplication()
         let (outcome, state) = await MenuInterpreter(menu: Self.inbound, application: application).run(on: channel, state: Self.state())
         #expect(outcome == .handedOff(action: "queue"))
-        #expect(state.failedRecordings == ["helpline/complaints/1732200000.5-describe.wav"])
+        #expect(state.failedRecordings == ["helpline/recordings/1732200000.5-describe.wav"])
         #expect(application.log.withLock { $0.actions.first { $0.0 == .createTicket }?.1["recording"] } == "")
     }
 

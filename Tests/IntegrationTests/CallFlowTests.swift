@@ -62,11 +62,11 @@ extension Integration {
                 #expect(ticket.district == "01")
                 #expect(ticket.language == "en")
                 #expect(ticket.assignedOfficer == "l1-water-01")
-                #expect(ticket.descriptionRecording == "helpline/complaints/e2e-register-1-describe.wav")
+                #expect(ticket.descriptionRecording == "helpline/recordings/e2e-register-1-describe.wav")
                 #expect(ticket.callUniqueid == "e2e-register-1")
                 // The number read back is the stored one, twice, digit by digit.
                 #expect(events.filter { $0 == .said("digits \(ticket.number)") }.count == 2, "\(events)")
-                #expect(events.contains(.recorded("helpline/complaints/e2e-register-1-describe.wav")))
+                #expect(events.contains(.recorded("helpline/recordings/e2e-register-1-describe.wav")))
                 #expect(variables["CHANNEL(language)"] == "en")
                 #expect(variables["HELPLINE_ACTION"] == "queue")
                 #expect(variables["HELPLINE_QUEUE"] == "water-l1")
