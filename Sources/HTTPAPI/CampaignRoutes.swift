@@ -75,7 +75,7 @@ struct CampaignRoutes: Sendable {
         group.post("\(prefix)/campaigns/:name/start") { request, context in
             let principal = try context.require(.administrator, to: "start a campaign")
             let name = try context.parameters.require("name")
-            let body = request.headers[.contentLength] == "0" ? StartBody() : try await APIBody.decode(StartBody.self, request, maxBodySize: maxBodySize)
+            let body = try await APIBody.decode(StartBody.self, request, maxBodySize: maxBodySize, whenEmpty: StartBody())
             guard let campaign = try await dependencies.store.campaign(named: name) else { throw APIError(.campaignNotFound, CampaignError.unknown(name).description) }
             if let problem = dependencies.callFlows.campaignMenuProblem(campaign.menu) { throw APIError(.campaignNotStartable, problem) }
             var settings = campaign.settings

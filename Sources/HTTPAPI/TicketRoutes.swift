@@ -100,6 +100,11 @@ struct TicketRoutes: Sendable {
             guard let known = directory.officers[officer], known.department == ticket.department else {
                 throw APIError(.unknownOfficer, "the routing directory has no officer '\(officer)' in department '\(ticket.department)'")
             }
+            // An L2 ticket stays with an L2 officer and an L1 ticket with L1: moving a ticket up
+            // or down the ladder is the citizen's feedback's to do.
+            guard known.level == ticket.level else {
+                throw APIError(.unknownOfficer, "officer '\(officer)' works at \(known.level.rawValue), and ticket \(number) is at \(ticket.level.rawValue)")
+            }
         }
         // The store applies the action to the ticket as it stands at write time: a concurrent
         // change in between makes an invalid transition answer 409, never a lost update. A
@@ -218,7 +223,9 @@ struct TicketRoutes: Sendable {
 
 /// Request bodies: JSON only, at most `http.max_body_size` bytes.
 enum APIBody {
-    static func decode<T: Decodable>(_ type: T.Type, _ request: Request, maxBodySize: Int) async throws -> T {
+    /// Decodes the body as `T`; an empty body (as `curl -X POST` sends, with or without
+    /// `Content-Length: 0`) is `whenEmpty` when the endpoint's body is optional.
+    static func decode<T: Decodable>(_ type: T.Type, _ request: Request, maxBodySize: Int, whenEmpty: T? = nil) async throws -> T {
         if let contentType = request.headers[.contentType], !contentType.lowercased().hasPrefix("application/json") {
             throw APIError(.unsupportedMediaType, "the request body must be JSON (Content-Type: application/json), not \(contentType)")
         }
@@ -232,6 +239,7 @@ enum APIBody {
         } catch is NIOTooManyBytesError {
             throw APIError(.bodyTooLarge, "the request body is over the limit of \(maxBodySize) bytes")
         }
+        if buffer.readableBytes == 0, let whenEmpty { return whenEmpty }
         do {
             return try APIJSON.decoder().decode(T.self, from: Data(buffer.readableBytesView))
         } catch let error as DecodingError {

@@ -119,6 +119,10 @@ import Testing
             #expect(unknown.status == .notFound && unknown.errorCode == "campaign_not_found")
             let paused = try await client.execute(uri: "/api/v1/campaigns/awas-q4/pause", method: .post, headers: Caller.administrator.headers)
             #expect(paused.json["status"] as? String == "paused")
+            // Started again with no body at all (curl -X POST): the settings stay as they are.
+            let restarted = try await client.execute(uri: "/api/v1/campaigns/awas-q4/start", method: .post, headers: Caller.administrator.headers)
+            #expect(restarted.status == .ok, "\(restarted.text)")
+            #expect(restarted.json["status"] as? String == "running" && restarted.json["channels"] as? Int == 2)
 
             let report = try await client.execute(uri: "/api/v1/campaigns/awas-q4/report", method: .get, headers: Caller.monitor.headers)
             #expect(report.status == .ok)

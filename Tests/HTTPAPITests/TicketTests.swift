@@ -145,13 +145,14 @@ import Testing
         }
     }
 
-    @Test func reassignsToAnOfficerOfTheDepartmentOnly() async throws {
+    @Test func reassignsToAnOfficerOfTheDepartmentAndLevelOnly() async throws {
         let fixture = try Fixture()
         let ticket = try await fixture.ticket()
         let store = fixture.store
         try await fixture.test { client in
-            for officer in ["l1-roads", "nobody"] {
-                let response = try await client.execute(uri: "/api/v1/tickets/\(ticket.number)/reassign", method: .post, headers: Caller.waterL1.headers + jsonHeaders, body: jsonBody(["officer": officer]))
+            // Another department's officer, no officer, and the department's L2 officer for an L1 ticket.
+            for officer in ["l1-roads", "nobody", "l2-water"] {
+                let response = try await client.execute(uri: "/api/v1/tickets/\(ticket.number)/reassign", method: .post, headers: Caller.administrator.headers + jsonHeaders, body: jsonBody(["officer": officer]))
                 #expect(response.status == .badRequest)
                 #expect(response.errorCode == "unknown_officer")
             }
