@@ -414,6 +414,9 @@ extension Fixture {
             #expect(html.contains(#"<form class="stacked" id="resolve" method="post" action="/desk/tickets/\#(ticket.number)/resolve">"#))
             #expect(page.csrf != nil)
             #expect(html.contains("<td>ivr</td>"), "the history's actor")
+            #expect(html.contains("<td>Assigned</td>"), "the history's steps in words")
+            let hindi = try await browser.get(client, "/desk/tickets/\(ticket.number)?lang=hi").text
+            #expect(hindi.contains("<td>दर्ज हुई</td>") && hindi.contains("<td>सौंपी गई</td>"), "and in Hindi")
         }
     }
 

@@ -179,7 +179,7 @@ struct DeskPages: Sendable {
         }
         let events: [HTML] = history.events.map { event in
             """
-            <tr><td>\(format.time(event.at))</td><td>\(event.transition)</td><td>\(Self.statusBadge(event.toStatus, t))</td><td>\(event.level.rawValue)</td>\
+            <tr><td>\(format.time(event.at))</td><td>\(PageText.step(event.transition).map { t($0) } ?? event.transition)</td><td>\(Self.statusBadge(event.toStatus, t))</td><td>\(event.level.rawValue)</td>\
             <td>\(event.actor)</td><td>\(event.note ?? "")</td></tr>
             """
         }

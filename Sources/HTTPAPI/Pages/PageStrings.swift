@@ -67,6 +67,8 @@ enum PageText: CaseIterable, Sendable {
     case errorTitle, badRequest, unauthorizedTitle, forbiddenTitle, notFoundTitle, conflictTitle, tooManyTitle, serverErrorTitle
     case forbiddenCSRF, backToDesk, backToDashboard, signInAgain
     case statusRegistered, statusAssigned, statusResolved, statusReopened, statusEscalated, statusClosed, statusCancelled, statusDuplicate
+    case stepRegistered, stepAssigned, stepReassigned, stepResolved, stepReopened, stepEscalated, stepClosed, stepClosedDissatisfied
+    case stepCancelled, stepDuplicate, stepNote
 
     /// The text in `language`.
     func text(_ language: PageLanguage) -> String {
@@ -183,6 +185,17 @@ enum PageText: CaseIterable, Sendable {
         case .statusClosed: "Closed"
         case .statusCancelled: "Cancelled"
         case .statusDuplicate: "Duplicate"
+        case .stepRegistered: "Registered"
+        case .stepAssigned: "Assigned"
+        case .stepReassigned: "Reassigned"
+        case .stepResolved: "Resolved by the department"
+        case .stepReopened: "Reopened: the citizen was not satisfied"
+        case .stepEscalated: "Escalated to L2"
+        case .stepClosed: "Closed: the citizen was satisfied"
+        case .stepClosedDissatisfied: "Closed at L2, the citizen not satisfied"
+        case .stepCancelled: "Cancelled"
+        case .stepDuplicate: "Marked as a duplicate"
+        case .stepNote: "Note added"
         }
     }
 
@@ -293,6 +306,36 @@ enum PageText: CaseIterable, Sendable {
         case .statusClosed: "बंद"
         case .statusCancelled: "रद्द"
         case .statusDuplicate: "दोहराई गई"
+        case .stepRegistered: "दर्ज हुई"
+        case .stepAssigned: "सौंपी गई"
+        case .stepReassigned: "दूसरे अधिकारी को सौंपी गई"
+        case .stepResolved: "विभाग द्वारा निपटाई गई"
+        case .stepReopened: "फिर से खोली गई: नागरिक संतुष्ट नहीं"
+        case .stepEscalated: "L2 को भेजी गई"
+        case .stepClosed: "बंद: नागरिक संतुष्ट"
+        case .stepClosedDissatisfied: "L2 पर बंद, नागरिक संतुष्ट नहीं"
+        case .stepCancelled: "रद्द की गई"
+        case .stepDuplicate: "दोहराई गई शिकायत के रूप में चिह्नित"
+        case .stepNote: "टिप्पणी जोड़ी गई"
+        }
+    }
+
+    /// The text of a history entry's step (`ticket_events.transition`); nil for a step these
+    /// pages do not know, which is then shown as stored.
+    static func step(_ transition: String) -> PageText? {
+        switch transition {
+        case "registered": .stepRegistered
+        case "assigned": .stepAssigned
+        case "reassigned": .stepReassigned
+        case "resolved": .stepResolved
+        case "reopened": .stepReopened
+        case "escalated": .stepEscalated
+        case "closed": .stepClosed
+        case "closed_dissatisfied": .stepClosedDissatisfied
+        case "cancelled": .stepCancelled
+        case "duplicate": .stepDuplicate
+        case "note": .stepNote
+        default: nil
         }
     }
 
