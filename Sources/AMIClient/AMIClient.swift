@@ -165,10 +165,13 @@ public final class AMIClient: Sendable {
         let events = self.events
         let metrics = self.metrics
         let counted = NIOLoopBoundBox.makeBoxSendingValue(0, eventLoop: eventLoop)
+        // The last event of each read, for the event lag (one sample per read, not per event).
+        let last = NIOLoopBoundBox.makeBoxSendingValue(AMIMessage?.none, eventLoop: eventLoop)
         let hooks = AMIConnectionHooks(
             event: { message, sequence in
                 tracker.value.apply(message, sequence: sequence, now: Self.now())
                 counted.value += 1
+                last.value = message
                 if events.yield(message) == .dropped { metrics.dropped.increment() }
             },
             batchEnded: {
@@ -177,6 +180,10 @@ public final class AMIClient: Sendable {
                 if counted.value > 0 {
                     metrics.events.increment(by: Int64(counted.value))
                     counted.value = 0
+                }
+                if let message = last.value {
+                    last.value = nil
+                    if let lag = eventLagNanoseconds(timestamp: message["Timestamp"], now: Self.now()) { metrics.eventLag.recordNanoseconds(lag) }
                 }
                 for queue in tracker.value.takeRequeries() { requeryContinuation.yield(queue) }
             },

@@ -7,6 +7,8 @@ import CoreMetrics
 /// - `ami_resync_duration_seconds{endpoint}` (timer: from connect to live state)
 /// - `ami_state_drift_total{endpoint}` (differences reconciliation found)
 /// - `ami_requeries_total{endpoint}` (queues queried again after an unknown name)
+/// - `ami_event_lag_seconds{endpoint}` (timer: from the time Asterisk stamped the last event of
+///   each read to the time the daemon applied it; needs `timestampevents = yes` in manager.conf)
 final class AMIMetrics: Sendable {
     let connected: Gauge
     let reconnects: CoreMetrics.Counter
@@ -15,6 +17,7 @@ final class AMIMetrics: Sendable {
     let resync: CoreMetrics.Timer
     let drift: CoreMetrics.Counter
     let requeries: CoreMetrics.Counter
+    let eventLag: CoreMetrics.Timer
 
     init(endpoint: String, factory: any MetricsFactory) {
         let dimensions = [("endpoint", endpoint)]
@@ -25,5 +28,15 @@ final class AMIMetrics: Sendable {
         resync = Timer(label: "ami_resync_duration_seconds", dimensions: dimensions, factory: factory)
         drift = Counter(label: "ami_state_drift_total", dimensions: dimensions, factory: factory)
         requeries = Counter(label: "ami_requeries_total", dimensions: dimensions, factory: factory)
+        eventLag = Timer(label: "ami_event_lag_seconds", dimensions: dimensions, factory: factory)
     }
+}
+
+/// How late an event is applied: `now` minus the event's `Timestamp` header (seconds and
+/// microseconds since the epoch, as Asterisk writes it with `timestampevents = yes`), in
+/// nanoseconds, never negative (the clocks of two machines may differ a little); nil when
+/// the event carries no timestamp.
+func eventLagNanoseconds(timestamp: String?, now: Double) -> Int64? {
+    guard let timestamp, let stamped = Double(timestamp), stamped > 0 else { return nil }
+    return Int64((max(0, now - stamped) * 1e9).rounded())
 }

@@ -3,6 +3,7 @@ public import Foundation
 public import Logging
 public import ServiceLifecycle
 public import Store
+public import CoreMetrics
 import Synchronization
 import YAMLSupport
 import Yams
@@ -184,7 +185,8 @@ public final class OutboundScheduler: Service, Sendable {
     /// it): the call would reach no menu, and the contact would count as answered.
     public init(store: TicketStore, client: AMIClient, board: LiveStateBoard, configuration: OutboundConfiguration,
                 queueOf: @escaping @Sendable (OutboundCall) -> String?, campaignMenuProblem: @escaping @Sendable (String) -> String? = { _ in nil },
-                logger: Logger, now: @escaping @Sendable () -> Date = { Date() }) {
+                logger: Logger, now: @escaping @Sendable () -> Date = { Date() }, metrics: any MetricsFactory = MetricsSystem.factory) {
+        self.metrics = metrics
         self.campaignMenuProblem = campaignMenuProblem
         self.store = store
         self.client = client
@@ -194,6 +196,9 @@ public final class OutboundScheduler: Service, Sendable {
         self.logger = logger
         self.now = now
     }
+
+    /// Where `helpline_outbound_results_total` goes.
+    private let metrics: any MetricsFactory
 
     /// Calls being dialled now.
     public var callsInFlight: Int { inFlight.withLock { $0.total } }
@@ -290,6 +295,8 @@ public final class OutboundScheduler: Service, Sendable {
             result = Self.result(of: error)
         }
         let attempts = call.attempts + 1
+        Counter(label: "helpline_outbound_results_total", dimensions: [("kind", call.kind.rawValue), ("result", result.metricLabel)], factory: metrics)
+            .increment()
         let retryAt = pacing.retry(after: result, attempts: attempts, campaign: call.campaign?.settings, now: now())
         logger.info(
             "Outbound call placed",
@@ -360,5 +367,17 @@ extension ConfigurationReader {
         let text = try nonEmptyString(node, path: path)
         guard let hours = CallingHours(text) else { throw error(node, "\(path) must be a window of local time like \"09:00-20:00\", not '\(text)'") }
         return hours
+    }
+}
+
+extension OutboundResult {
+    /// The `result` label of `helpline_outbound_results_total`: answered, no_answer, busy or failed.
+    var metricLabel: String {
+        switch self {
+        case .answered: "answered"
+        case .noAnswer: "no_answer"
+        case .busy: "busy"
+        case .failed: "failed"
+        }
     }
 }

@@ -3,6 +3,7 @@ import AMITestSupport
 import Foundation
 @testable import Helpline
 import Logging
+import MetricsTestKit
 import Store
 import Testing
 
@@ -49,7 +50,8 @@ extension Integration {
             configuration.maximumAttempts = 2
             configuration.retryAfterBusy = .seconds(600)
             configuration.retryAfterNoAnswer = .seconds(1800)
-            let scheduler = OutboundScheduler(store: store, client: client, board: board, configuration: configuration, queueOf: { $0.queue }, logger: Self.logger)
+            let metrics = TestMetrics()
+            let scheduler = OutboundScheduler(store: store, client: client, board: board, configuration: configuration, queueOf: { $0.queue }, logger: Self.logger, metrics: metrics)
 
             // The feedback call and the first and third dept-health callbacks: two free seats, and
             // none at all in dept-police.
@@ -80,6 +82,10 @@ extension Integration {
 
             // Answered: done. Busy and no answer: pending again, each after its own wait.
             #expect(try await store.feedbackCalls(ticket: ticket).map(\.status) == ["done"])
+            func placed(_ kind: String, _ result: String) -> Int64 {
+                (try? metrics.expectCounter("helpline_outbound_results_total", [("kind", kind), ("result", result)]).totalValue) ?? 0
+            }
+            #expect([placed("feedback", "answered"), placed("callback", "busy"), placed("callback", "no_answer"), placed("callback", "answered")] == [1, 1, 1, 0])
             let busy = try #require(try await store.callback(id: callbacks[0]))
             #expect(busy.status == "pending" && busy.attempts == 1 && busy.lastResult == "busy")
             let rangOut = try #require(try await store.callback(id: callbacks[2]))
