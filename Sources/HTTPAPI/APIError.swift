@@ -65,6 +65,9 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
         public static let amiUnavailable = Code("ami_unavailable", .serviceUnavailable)
         /// 502: Asterisk refused a seat action in some queue (each queue's answer in details).
         public static let seatActionFailed = Code("seat_action_failed", .badGateway)
+        /// 404: the ticket has no recording, or its file is not on this server (outside
+        /// `http.recordings`, or missing).
+        public static let recordingNotFound = Code("recording_not_found", .notFound)
         /// 404: no campaign has that name.
         public static let campaignNotFound = Code("campaign_not_found", .notFound)
         /// 409: the campaign cannot start (nobody left to call, or its menu is not a campaign menu).
@@ -77,7 +80,7 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
             .invalidRequest, .ticketNumberMistyped, .ticketNumberMalformed, .unknownCategory, .unknownDistrict, .unknownOfficer,
             .unauthorized, .forbidden, .notFound, .ticketNotFound, .notAcceptable, .invalidTransition, .bodyTooLarge,
             .unsupportedMediaType, .reloadRefused, .tooManyFailedAuthentications, .internalError, .noDirectory,
-            .amiUnavailable, .seatActionFailed, .campaignNotFound, .campaignNotStartable,
+            .amiUnavailable, .seatActionFailed, .campaignNotFound, .campaignNotStartable, .recordingNotFound,
         ]
     }
 

@@ -46,7 +46,9 @@ public enum APIRouter {
             let now = dependencies.now().timeIntervalSince1970
             return APIJSON.response(QueuesReport(snapshot: dependencies.board.snapshot(), now: now))
         }
-        TicketRoutes(dependencies: dependencies, maxBodySize: configuration.maxBodySize).add(to: authenticated)
+        TicketRoutes(
+            dependencies: dependencies, maxBodySize: configuration.maxBodySize, recordingsFolder: configuration.recordingsFolder, soundsFolder: configuration.soundsFolder
+        ).add(to: authenticated)
         ReportRoutes(dependencies: dependencies).add(to: authenticated)
         SeatRoutes(dependencies: dependencies, maxBodySize: configuration.maxBodySize).add(to: authenticated)
         CampaignRoutes(dependencies: dependencies, maxBodySize: configuration.maxBodySize).add(to: authenticated)

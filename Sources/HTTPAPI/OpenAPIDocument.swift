@@ -26,7 +26,8 @@ info:
     (406), invalid_transition (409), body_too_large (413), unsupported_media_type (415),
     reload_refused (422), too_many_failed_authentications (429), internal_error (500),
     no_directory (503); for seats, seat_action_failed (502) and ami_unavailable (503); for
-    campaigns, campaign_not_found (404) and campaign_not_startable (409).
+    campaigns, campaign_not_found (404) and campaign_not_startable (409); for a ticket's
+    recording, recording_not_found (404).
 
     Responses to officers include the citizen's full phone number (they call back); the
     daemon's logs never do (all but the last four digits are masked).
@@ -127,6 +128,21 @@ paths:
         "401": {$ref: "#/components/responses/Unauthorized"}
         "403": {$ref: "#/components/responses/Forbidden"}
         "404": {$ref: "#/components/responses/NotFound"}
+        "429": {$ref: "#/components/responses/TooManyFailedAuthentications"}
+  /api/v1/tickets/{number}/recording:
+    get:
+      summary: The caller's recorded description of the complaint (the file the desk's player plays), whole or the byte range asked for. Only files inside http.recordings are served.
+      parameters:
+        - {$ref: "#/components/parameters/Number"}
+        - {name: Range, in: header, required: false, schema: {type: string, example: "bytes=0-1023"}}
+      responses:
+        "200": {description: The recording., content: {audio/wav: {schema: {type: string, format: binary}}, audio/*: {schema: {type: string, format: binary}}}}
+        "206": {description: The byte range asked for., content: {audio/*: {schema: {type: string, format: binary}}}}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+        "404": {description: No ticket has this number (ticket_not_found), or it has no recording on this server (recording_not_found)., content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
+        "416": {description: The range is outside the file.}
         "429": {$ref: "#/components/responses/TooManyFailedAuthentications"}
   /api/v1/tickets/{number}/resolve:
     post:

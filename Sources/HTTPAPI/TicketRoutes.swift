@@ -14,12 +14,17 @@ import Store
 struct TicketRoutes: Sendable {
     let dependencies: HTTPAPIDependencies
     let maxBodySize: Int
+    /// Where recordings may be read from (`http.recordings`) and Asterisk's sounds folder
+    /// (relative recording paths are under it); nil: no recording is served.
+    var recordingsFolder: String? = nil
+    var soundsFolder = "/var/lib/asterisk/sounds"
 
     func add(to group: RouterGroup<APIRequestContext>) {
         let prefix = APIRouter.prefix
         group.get("\(prefix)/tickets") { request, context in try await list(request, context) }
         group.post("\(prefix)/tickets") { request, context in try await intake(request, context) }
         group.get("\(prefix)/tickets/:number") { _, context in try await detail(context) }
+        group.get("\(prefix)/tickets/:number/recording") { request, context in try await recording(request, context) }
         group.post("\(prefix)/tickets/:number/resolve") { request, context in
             let body = try await decode(ResolveBody.self, request, context)
             let report = try nonEmpty(body.report, "report", maximum: 4000)
@@ -77,6 +82,22 @@ struct TicketRoutes: Sendable {
         }
         try authorize(principal, history.ticket, levelBound: false, verb: "read")
         return APIJSON.response(TicketDetail(history, now: dependencies.now()))
+    }
+
+    /// The caller's recorded description, for a department portal or an officer's own tool
+    /// (the desk's player reads the same file).
+    func recording(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+        let principal = try context.require(.administrator, .monitor, .officer, to: "read tickets")
+        let number = try ticketNumber(context)
+        guard let ticket = try await storeCall({ try await dependencies.store.ticket(number: number) }) else {
+            throw APIError(.ticketNotFound, "no ticket has the number \(number)")
+        }
+        try authorize(principal, ticket, levelBound: false, verb: "read")
+        guard ticket.descriptionRecording != nil else { throw APIError(.recordingNotFound, "ticket \(number) has no recording") }
+        guard let path = DeskPages.recordingFile(ticket.descriptionRecording, folder: recordingsFolder, sounds: soundsFolder) else {
+            throw APIError(.recordingNotFound, "the recording of ticket \(number) is not on this server (its file is missing or outside http.recordings)")
+        }
+        return try await DeskPages.serve(path, as: "complaint-\(ticket.number)", request, context)
     }
 
     // MARK: - Writes

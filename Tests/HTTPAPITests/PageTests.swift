@@ -595,7 +595,19 @@ extension Fixture {
                 #expect(String(buffer: part.body) == "0000")
                 let beyond = try await browser.get(client, "/desk/tickets/\(ticket.number)/recording", headers: [.range: "bytes=200-"])
                 #expect(beyond.status == .rangeNotSatisfiable)
+                // The same file through the API, with a bearer token: a department portal's way.
+                let api = try await client.execute(uri: "/api/v1/tickets/\(ticket.number)/recording", method: .get, headers: Caller.waterL1.headers)
+                #expect(api.status == .ok && api.headers[.contentType] == "audio/wav" && api.body.readableBytes == 100)
+                let apiPart = try await client.execute(uri: "/api/v1/tickets/\(ticket.number)/recording", method: .get, headers: Caller.monitor.headers + [.range: "bytes=0-3"])
+                #expect(apiPart.status == .partialContent && String(buffer: apiPart.body) == "RIFF")
+                let otherDepartment = try await client.execute(uri: "/api/v1/tickets/\(ticket.number)/recording", method: .get, headers: Caller.roadsL1.headers)
+                #expect(otherDepartment.status == .forbidden)
+                let noToken = try await client.execute(uri: "/api/v1/tickets/\(ticket.number)/recording", method: .get)
+                #expect(noToken.status == .unauthorized)
             }
+            let none = try await fixture.ticket(description: "typed", recording: nil)
+            let missing = try await client.execute(uri: "/api/v1/tickets/\(none.number)/recording", method: .get, headers: Caller.waterL1.headers)
+            #expect(missing.status == .notFound && missing.errorCode == "recording_not_found")
         }
     }
 
@@ -617,6 +629,9 @@ extension Fixture {
             let audio = try await browser.get(client, "/desk/tickets/\(ticket.number)/recording")
             #expect(audio.status == .notFound)
             #expect(!audio.text.contains("secret"))
+            let api = try await client.execute(uri: "/api/v1/tickets/\(ticket.number)/recording", method: .get, headers: Caller.administrator.headers)
+            #expect(api.status == .notFound && api.errorCode == "recording_not_found")
+            #expect(!api.text.contains("secret"))
         }
     }
 

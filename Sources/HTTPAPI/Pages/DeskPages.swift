@@ -247,17 +247,24 @@ struct DeskPages: Sendable {
             throw APIError(.ticketNotFound, "no ticket has the number \(number)")
         }
         try tickets.authorize(principal, ticket, levelBound: false, verb: "read")
-        guard let path = recordingFile(ticket), let size = Self.fileSize(path) else {
+        guard let path = recordingFile(ticket) else {
             throw PageError(status: .notFound, title: .notFoundTitle, message: t(ticket.descriptionRecording == nil ? .noRecording : .recordingUnavailable))
         }
-        let type = Self.mediaType(path)
+        return try await Self.serve(path, as: "complaint-\(ticket.number)", request, context)
+    }
+
+    /// The file at `path` (a recording) as the response: whole, or the byte range asked for
+    /// (players seek with `Range`), never cached by shared caches.
+    static func serve(_ path: String, as name: String, _ request: Request, _ context: APIRequestContext) async throws -> Response {
+        guard let size = fileSize(path) else { throw APIError(.recordingNotFound, "the recording's file is not on this server") }
+        let type = mediaType(path)
         var headers: HTTPFields = [
             .contentType: type, .acceptRanges: "bytes", .cacheControl: "private, no-store",
-            .contentDisposition: "inline; filename=\"complaint-\(ticket.number).\((path as NSString).pathExtension)\"",
+            .contentDisposition: "inline; filename=\"\(name).\((path as NSString).pathExtension)\"",
         ]
         let fileIO = FileIO()
         if let header = request.headers[.range] {
-            guard let range = Self.byteRange(header, size: size) else {
+            guard let range = byteRange(header, size: size) else {
                 headers[.contentRange] = "bytes */\(size)"
                 return Response(status: .rangeNotSatisfiable, headers: headers)
             }
