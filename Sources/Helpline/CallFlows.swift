@@ -145,7 +145,10 @@ public final class CallFlows: Sendable {
             }
             switch outcome {
             case .handedOff(let action):
-                try await session.setVariable("HELPLINE_ACTION", state.variables["route_action"] ?? action)
+                // A caller who chose to wait after a callback offer (or whose menu makes no
+                // offer) is in the queue like any other: the dialplan sees `queue`.
+                let routeAction = state.variables["route_action"].map { $0 == "callback_offer" ? "queue" : $0 }
+                try await session.setVariable("HELPLINE_ACTION", routeAction ?? action)
                 try await session.setVariable("HELPLINE_QUEUE", state.variables["queue"] ?? "")
                 try await session.setVariable("HELPLINE_PRIORITY", state.variables["priority"] ?? "0")
                 try await session.setVariable("HELPLINE_TICKET", state.variables["ticket"] ?? "")

@@ -46,6 +46,16 @@ public struct HelplineMenuApplication: MenuApplication {
         /// Decisions to store with the call's row (a call handed to a queue: nothing was
         /// promised to the caller that depends on it), in the same transaction.
         var decisions: [(decision: RoutingDecisionInput, at: Date)] = []
+        /// A callback offered and not yet answered: owed when the caller accepts it or hangs up
+        /// before choosing.
+        var offeredCallback: OfferedCallback?
+    }
+
+    /// What a callback offer would owe.
+    struct OfferedCallback: Sendable {
+        var department: String?
+        var queue: String?
+        var ticket: String?
     }
 
     public func perform(_ action: Action.Kind, state: inout CallState) async throws -> ActionResult {
@@ -86,6 +96,13 @@ public struct HelplineMenuApplication: MenuApplication {
                 // Stored with the call's row when the session ends, a few commands later.
                 memo.decisions.append((record, now))
                 return ActionResult(outcome: "queue", variables: variables)
+            case .callbackOffer where decision.reasons.contains(where: { if case .waitAboveThreshold = $0 { true } else { false } }):
+                // Seats are there but the wait is long: the caller chooses. Nothing is owed
+                // until they accept (or hang up before choosing).
+                try await store.recordDecision(record, at: now)
+                memo.offeredCallback = OfferedCallback(department: decision.department, queue: decision.queue?.queue, ticket: state.variables["ticket"])
+                if let wait = decision.estimatedWaitSeconds { variables["wait_minutes"] = "\(max(1, Int((wait / 60).rounded(.up))))" }
+                return ActionResult(outcome: "callback_offer", variables: variables)
             case .callbackOffer, .complaintOnly, .closed:
                 try await store.recordDecision(record, at: now)
                 // The menu promises a callback: it is owed from this moment.
@@ -115,6 +132,17 @@ public struct HelplineMenuApplication: MenuApplication {
             }
             try await store.apply(action, to: number, actor: "ivr", note: step.note, dueAt: step.dueAt, officer: step.officer, callUniqueid: state.uniqueid, at: now())
             return ActionResult(variables: ["feedback_step": step.step.rawValue])
+        case .acceptCallback:
+            guard let offer = memo.offeredCallback else { return ActionResult() }
+            memo.offeredCallback = nil
+            _ = try await store.addCallback(
+                callerNumber: state.caller, callUniqueid: state.uniqueid.isEmpty ? nil : state.uniqueid, department: offer.department,
+                queue: offer.queue, reason: "IVR: callback offer accepted", ticket: offer.ticket, at: now())
+            return ActionResult()
+        case .waitInQueue:
+            // The decision was stored with the offer; the call now goes to its queue.
+            memo.offeredCallback = nil
+            return ActionResult(outcome: "queue")
         case .saveAnswers:
             guard let contact = state.variables["contact"].flatMap({ Int64($0) }),
                 try await store.saveCampaignAnswers(contact: contact, answers: Self.answers(state), callUniqueid: state.uniqueid.isEmpty ? nil : state.uniqueid, at: now())
@@ -209,6 +237,17 @@ public struct HelplineMenuApplication: MenuApplication {
                 _ = try await store.addCallback(
                     callerNumber: state.caller, callUniqueid: state.uniqueid.isEmpty ? nil : state.uniqueid, department: department,
                     queue: nil, reason: "hung up at \(node) before the complaint was registered", at: now())
+            }
+        }
+        // A caller who hung up while a callback was offered (or whose menu had no branch for
+        // the offer and ended elsewhere than in the queue) is owed the callback.
+        if let offer = (state.applicationMemo as? Memo)?.offeredCallback, !state.caller.isEmpty {
+            if case .handedOff = outcome {} else {
+                await persist("the callback owed to a caller who was offered one", call: call) {
+                    _ = try await store.addCallback(
+                        callerNumber: state.caller, callUniqueid: state.uniqueid.isEmpty ? nil : state.uniqueid, department: offer.department,
+                        queue: offer.queue, reason: "IVR: callback offered, caller hung up before choosing", ticket: offer.ticket, at: now())
+                }
             }
         }
         // A feedback call the citizen hung up before answering: made again later, as when

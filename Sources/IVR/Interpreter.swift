@@ -274,11 +274,12 @@ public struct MenuInterpreter: Sendable {
             case .action(let action):
                 let result = try await application.perform(action.kind, state: &state)
                 for (name, value) in result.variables { state.variables[name] = value }
-                if action.kind == .route {
+                if action.kind == .route || action.kind == .waitInQueue {
                     if let outcome = result.outcome, let target = action.outcomes[outcome] {
                         current = target
                     } else {
-                        return .handedOff(action: result.outcome ?? "queue")
+                        // A callback offer the menu does not make: the caller waits in the queue.
+                        return .handedOff(action: result.outcome == "callback_offer" ? "queue" : result.outcome ?? "queue")
                     }
                 } else if let outcome = result.outcome, let target = action.outcomes[outcome] {
                     current = target

@@ -223,9 +223,18 @@ public struct Action: Sendable {
         /// Looks up the caller's open tickets; sets `ticket` and `ticket_status` of the newest;
         /// outcomes `some`, `none`.
         case openTickets = "open_tickets"
-        /// Asks routing where the call goes and hands it over; outcomes `queue`, `callback`,
-        /// `complaint_only`, `closed`.
+        /// Asks routing where the call goes and hands it over; outcomes `queue`, `callback`
+        /// (a callback is owed: no seat can take the call), `callback_offer` (seats are there but
+        /// the wait is long: the caller may choose, with `accept_callback` or `wait_in_queue`),
+        /// `complaint_only`, `closed`. A menu without a `callback_offer` branch hands the call to
+        /// the queue then.
         case route
+        /// After `callback_offer`: the caller chose to be called back; the callback is owed from
+        /// now. (A caller who hangs up while the offer plays is owed one too.)
+        case acceptCallback = "accept_callback"
+        /// After `callback_offer`: the caller chose to keep waiting; the call leaves the menu
+        /// for the queue the route chose, like the route's `queue` outcome.
+        case waitInQueue = "wait_in_queue"
         /// Records the citizen's feedback from `ticket` and `answer` (`yes` or `no`) and moves
         /// the ticket up the escalation ladder; outcome `not_awaiting` when the ticket is not
         /// resolved (nothing recorded), `no_answer` when `answer` is neither (nothing pressed:
@@ -250,7 +259,8 @@ public struct Action: Sendable {
             case .createTicket: ["category", "district", "recording"]
             case .ticketStatus: ["ticket_number"]
             case .openTickets: []
-            case .route: []
+            case .route, .acceptCallback: []
+            case .waitInQueue: ["queue"]
             case .feedback: ["ticket", "answer"]
             case .saveAnswers: ["contact"]
             case .seatLogin: ["queues"]
@@ -271,7 +281,7 @@ public struct Action: Sendable {
             case .createTicket: ["ticket"]
             case .ticketStatus, .openTickets: ["ticket", "ticket_status"]
             case .route: ["queue", "priority"]
-            case .feedback, .saveAnswers, .seatLogin, .seatLogout, .seatPause, .seatUnpause: []
+            case .feedback, .saveAnswers, .seatLogin, .seatLogout, .seatPause, .seatUnpause, .acceptCallback, .waitInQueue: []
             }
         }
 
@@ -284,7 +294,9 @@ public struct Action: Sendable {
             case .seatLogin, .seatLogout, .seatPause, .seatUnpause: ["failed"]
             case .ticketStatus: ["found", "unknown", "mistyped"]
             case .openTickets: ["some", "none"]
-            case .route: ["queue", "callback", "complaint_only", "closed"]
+            case .route: ["queue", "callback", "callback_offer", "complaint_only", "closed"]
+            case .acceptCallback: []
+            case .waitInQueue: ["queue"]
             }
         }
     }

@@ -46,7 +46,13 @@ public enum MenuChecker {
                 }
             }
             if case .action(let action) = node.kind, node.next == nil {
-                let handOff: Set<String> = action.kind == .route ? ["queue"] : []
+                // Outcomes that leave the menu for the queue: a route without a branch for the
+                // callback offer sends the call to the queue.
+                let handOff: Set<String> = switch action.kind {
+                case .route: ["queue", "callback_offer"]
+                case .waitInQueue: ["queue"]
+                default: []
+                }
                 for outcome in action.kind.outcomes where action.outcomes[outcome] == nil && !handOff.contains(outcome) {
                     problem(node.position, "nodes.\(node.id): outcome '\(outcome)' of \(action.kind.rawValue) has no node and there is no next")
                 }
@@ -61,7 +67,7 @@ public enum MenuChecker {
             if node.next == nil, node.successors.isEmpty {
                 switch node.kind {
                 case .hangup: break
-                case .action(let action) where action.kind == .route: break  // hands the call to the dialplan
+                case .action(let action) where action.kind == .route || action.kind == .waitInQueue: break  // hands the call to the dialplan
                 default: problem(node.position, "nodes.\(node.id) has no next: say where the call goes, or end it with hangup")
                 }
             }
@@ -187,7 +193,8 @@ public enum MenuChecker {
             if let failure = choice.failure { edges.append((failure, [])) }
             if let next = node.next { edges.append((next, [choice.variable!])) }
         case .action(let action):
-            let success: Set<String> = ["found", "some", "queue"]
+            // A callback offer comes with the queue the caller may keep waiting in.
+            let success: Set<String> = ["found", "some", "queue", "callback_offer"]
             for (outcome, target) in action.outcomes {
                 edges.append((target, success.contains(outcome) ? Set(action.kind.outputs) : []))
             }

@@ -92,7 +92,8 @@ final class RecordingApplication: MenuApplication {
         case .openTickets: return openTicket ? ActionResult(outcome: "some", variables: ["ticket": "1000019", "ticket_status": "assigned"]) : ActionResult(outcome: "none")
         case .ticketStatus: return state.variables["ticket_number"] == "1000002" ? ActionResult(outcome: "found", variables: ["ticket": "1000002", "ticket_status": "resolved"]) : ActionResult(outcome: "unknown")
         case .route: return ActionResult(outcome: routeOutcome, variables: ["queue": "water-l1", "priority": "0"])
-        case .feedback, .saveAnswers, .seatLogin, .seatLogout, .seatPause, .seatUnpause: return ActionResult()
+        case .feedback, .saveAnswers, .seatLogin, .seatLogout, .seatPause, .seatUnpause, .acceptCallback: return ActionResult()
+        case .waitInQueue: return ActionResult(outcome: "queue")
         }
     }
 
@@ -157,6 +158,26 @@ final class RecordingApplication: MenuApplication {
         let outcome = await MenuInterpreter(menu: Self.inbound, application: application).run(on: channel, state: Self.state()).outcome
         #expect(outcome == .hungUpByMenu)
         #expect(channel.log.suffix(3) == ["play callback-promise", "play goodbye", "hang up"])
+    }
+
+    /// A long wait: 1 accepts the callback (promise, goodbye), 2 keeps waiting (to the queue),
+    /// nothing pressed is a callback.
+    @Test(arguments: [("1", "accept"), ("2", "wait"), (nil, "accept")] as [(Character?, String)])
+    func aCallbackOfferIsTheCallersChoice(_ key: Character?, _ expected: String) async {
+        let channel = ScriptedChannel(keys: Self.register + [key, nil, nil, nil])
+        let application = RecordingApplication(routeOutcome: "callback_offer")
+        let outcome = await MenuInterpreter(menu: Self.inbound, application: application).run(on: channel, state: Self.state()).outcome
+        let actions = application.log.withLock { $0.actions.map(\.0) }
+        #expect(channel.log.contains("play callback-offer"))
+        if expected == "accept" {
+            #expect(outcome == .hungUpByMenu)
+            #expect(actions.suffix(2) == [.route, .acceptCallback])
+            #expect(channel.log.suffix(3) == ["play callback-promise", "play goodbye", "hang up"])
+        } else {
+            #expect(outcome == .handedOff(action: "queue"))
+            #expect(actions.suffix(2) == [.route, .waitInQueue])
+            #expect(application.log.withLock { $0.ended.first?.0.variables["queue"] } == "water-l1")
+        }
     }
 
     @Test func wrongAndMissingKeysAreRetriedThenFailOver() async {

@@ -256,7 +256,7 @@ import YAMLSupport
             "m.yaml:3:1: unknown key 'colour'; expected one of: name, languages, inputs, answers, start, nodes",
             "m.yaml:7:11: nodes.a does two things ('play' and 'goto'); a node does one, then goes to next",
             "m.yaml:9:50: nodes.b.collect.into: '9lives' is not a variable name (letters, digits and _, starting with a letter)",
-            "m.yaml:12:13: nodes.c.action: unknown action 'make_coffee'; expected one of: create_ticket, ticket_status, open_tickets, route, submit_feedback, save_answers, seat_login, seat_logout, seat_pause, seat_unpause",
+            "m.yaml:12:13: nodes.c.action: unknown action 'make_coffee'; expected one of: create_ticket, ticket_status, open_tickets, route, accept_callback, wait_in_queue, submit_feedback, save_answers, seat_login, seat_logout, seat_pause, seat_unpause",
             "m.yaml:14:19: nodes.d.record.max must be between 0 and 30 minutes",
             "m.yaml:17:35: nodes.e.menu.options: 'x' is not a key on a phone (0-9, * or #)",
             "m.yaml:19:11: nodes.f.say: 'loudly' is not a way to say a value; expected digits, number or date",

@@ -157,6 +157,45 @@ extension Integration {
             }
         }
 
+        /// water-l1 with both seats on calls and six callers waiting: about ten minutes.
+        static func longWait() -> PBXState {
+            var state = staffed()
+            var queue = state.queues["water-l1"]!
+            for key in queue.members.keys { queue.members[key]!.status = .inUse }
+            queue.callers = (1...6).map {
+                QueueCaller(uniqueid: "w.\($0)", channel: "PJSIP/trunk-\($0)", position: $0, callerIDNumber: "98765000\($0)", callerIDName: "", joinedAt: Date().timeIntervalSince1970 - 30)
+            }
+            state.queues["water-l1"] = queue
+            return state
+        }
+
+        @Test func aLongWaitOffersACallbackAndTheCallerChooses() async throws {
+            try await Self.withDaemon(pbx: Self.longWait()) { daemon, address in
+                let store = daemon.store
+                // 1: called back instead of waiting.
+                let (accepted, acceptedVariables) = try await CallPlayer(keyGroups: ["2", "1", "1", "01", "1"], caller: "9000033301", uniqueid: "offer-1").run(script: "/inbound", to: address)
+                #expect(accepted.contains(.played("callback-offer", key: nil)), "\(accepted)")
+                #expect(accepted.contains(.played("callback-promise", key: nil)))
+                #expect(acceptedVariables["HELPLINE_ACTION"] == nil, "the call is not handed to a queue")
+                let owed = try await store.pendingCallbacks(limit: 100)
+                #expect(owed.filter { $0.callUniqueid == "offer-1" }.map(\.reason) == ["IVR: callback offer accepted"])
+
+                // 2: keeps waiting: handed to the queue, nothing owed.
+                let (waited, waitedVariables) = try await CallPlayer(keyGroups: ["2", "1", "1", "01", "2"], caller: "9000033302", uniqueid: "offer-2").run(script: "/inbound", to: address)
+                #expect(waited.contains(.played("callback-offer", key: nil)))
+                #expect(waitedVariables["HELPLINE_ACTION"] == "queue" && waitedVariables["HELPLINE_QUEUE"] == "water-l1", "\(waitedVariables)")
+                #expect(try await store.pendingCallbacks(limit: 100).contains { $0.callUniqueid == "offer-2" } == false)
+
+                // Hangs up while the offer plays: owed a callback all the same.
+                let offerAt = try #require(accepted.firstIndex(of: .played("callback-offer", key: nil)))
+                let (hungUp, _) = try await CallPlayer(keyGroups: ["2", "1", "1", "01"], caller: "9000033303", uniqueid: "offer-3", hangUpAtCommand: offerAt + 1)
+                    .run(script: "/inbound", to: address)
+                #expect(hungUp.last == .hungUp && !hungUp.contains(.played("callback-promise", key: nil)), "\(hungUp)")
+                try await waitUntilAsync { try await store.call(uniqueid: "offer-3") != nil }
+                #expect(try await store.pendingCallbacks(limit: 100).filter { $0.callUniqueid == "offer-3" }.map(\.reason) == ["IVR: callback offered, caller hung up before choosing"])
+            }
+        }
+
         @Test func statusByNumberRightMistypedAndUnknown() async throws {
             try await Self.withDaemon(pbx: Self.staffed()) { _, address in
                 let (_, registered) = try await CallPlayer(keyGroups: ["2", "1", "2", "02"], uniqueid: "e2e-status-1").run(script: "/inbound", to: address)
