@@ -164,7 +164,7 @@ let package = Package(
         // The child process the crash-safety test kills with SIGKILL mid-write.
         .executableTarget(name: "StoreCrashWriter", dependencies: ["Store"], path: "Tests/StoreCrashWriter", swiftSettings: strict),
         .testTarget(name: "IVRTests", dependencies: ["IVR", "YAMLSupport"], swiftSettings: strict),
-        .testTarget(name: "HelplineTests", dependencies: ["Helpline", "Store", "HTTPAPI", "IVR"], swiftSettings: strict),
+        .testTarget(name: "HelplineTests", dependencies: ["Helpline", "Store", "HTTPAPI", "IVR", "Routing"], swiftSettings: strict),
         .testTarget(
             name: "HTTPAPITests",
             dependencies: [

@@ -163,9 +163,19 @@ public struct HelplineDaemon: Sendable {
     /// The queue a callback connects to: its own, else its department's on `pbx`, else the
     /// PBX's general queue.
     static func callbackQueue(_ call: OutboundCall, directory: Directory?, pbx: String) -> String? {
-        if let queue = call.queue { return queue }
-        if let department = call.department, let queues = directory?.departments[department]?.queues[pbx] { return queues.primary }
-        return directory?.generalQueues[pbx]
+        guard let directory else { return call.queue }
+        var here: Set<String> = directory.generalQueues[pbx].map { [$0] } ?? []
+        for department in directory.departments.values {
+            if let queues = department.queues[pbx] { here.insert(queues.primary); queues.overflow.map { _ = here.insert($0) } }
+        }
+        if let queue = call.queue, here.contains(queue) { return queue }
+        // A queue of another PBX (the caller gave up waiting there), or none: the department's
+        // queue on the PBX that dials, found from the call or from the queue it waited in.
+        let department = call.department ?? call.queue.flatMap { queue in
+            directory.departments.first { $0.value.queues.values.contains { $0.primary == queue || $0.overflow == queue } }?.key
+        }
+        if let department, let queues = directory.departments[department]?.queues[pbx] { return queues.primary }
+        return directory.generalQueues[pbx] ?? call.queue
     }
 
     /// What a ticket change queues in the outbox, from `notifications` (pass it to

@@ -1,6 +1,7 @@
 import AMIClient
 import Foundation
-import Helpline
+@testable import Helpline
+import Routing
 import Store
 import Testing
 
@@ -139,5 +140,52 @@ import Testing
         #expect(pacing.retry(after: .busy, attempts: 2, campaign: own, now: now) == nil, "its own maximum of 2")
         #expect(pacing.retry(after: .busy, attempts: 2, campaign: CampaignSettings(), now: now) == now.addingTimeInterval(600), "the configuration's rules")
         #expect(pacing.retry(after: .answered, attempts: 1, campaign: own, now: now) == nil)
+    }
+}
+
+/// Which queue a callback is connected to on the PBX that dials it, when a helpline runs more
+/// than one Asterisk server.
+@Suite struct CallbackQueueTests {
+    static let directory: Directory = {
+        let yaml = """
+            pbxs:
+              pbx1: {general_queue: general-1, queues: [water-1, water-over-1]}
+              pbx2: {general_queue: general-2, queues: [water-2]}
+            departments:
+              water:
+                names: {en: Water supply}
+                queues:
+                  pbx1: {queue: water-1, overflow: water-over-1}
+                  pbx2: {queue: water-2}
+            categories:
+              water-supply: {department: water, names: {en: No water supply}}
+            districts:
+              "01": {names: {en: Lucknow}}
+            officers:
+              l1-water: {name: Desk, department: water, level: L1}
+              l2-water: {name: Chief, department: water, level: L2}
+            """
+        return try! DirectoryLoader.load(yaml: yaml, file: "two-pbxs.yaml")
+    }()
+
+    static func callback(queue: String?, department: String? = nil) -> OutboundCall {
+        OutboundCall(kind: .callback, id: 1, phone: "9876500100", department: department, queue: queue, dueAt: Date())
+    }
+
+    @Test func aQueueOfTheDiallingPBXIsKept() {
+        #expect(HelplineDaemon.callbackQueue(Self.callback(queue: "water-over-1"), directory: Self.directory, pbx: "pbx1") == "water-over-1")
+        #expect(HelplineDaemon.callbackQueue(Self.callback(queue: "general-1"), directory: Self.directory, pbx: "pbx1") == "general-1")
+    }
+
+    @Test func aQueueOfAnotherPBXBecomesItsDepartmentsQueueHere() {
+        // The caller gave up waiting in pbx2's water queue; pbx1 dials the callback.
+        #expect(HelplineDaemon.callbackQueue(Self.callback(queue: "water-2"), directory: Self.directory, pbx: "pbx1") == "water-1")
+        #expect(HelplineDaemon.callbackQueue(Self.callback(queue: "water-1"), directory: Self.directory, pbx: "pbx2") == "water-2")
+    }
+
+    @Test func noQueueIsTheDepartmentsOrTheGeneralQueue() {
+        #expect(HelplineDaemon.callbackQueue(Self.callback(queue: nil, department: "water"), directory: Self.directory, pbx: "pbx2") == "water-2")
+        #expect(HelplineDaemon.callbackQueue(Self.callback(queue: nil), directory: Self.directory, pbx: "pbx2") == "general-2")
+        #expect(HelplineDaemon.callbackQueue(Self.callback(queue: "general-2"), directory: Self.directory, pbx: "pbx1") == "general-1")
     }
 }
