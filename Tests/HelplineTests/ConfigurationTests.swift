@@ -33,11 +33,7 @@ import Testing
     /// The desk plays a recording only from `http.recordings`: the sample's folder must hold
     /// what the shipped menus record (relative to Asterisk's sounds folder).
     @Test func theSampleRecordingsFolderHoldsWhatTheShippedMenusRecord() throws {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        let path = url.appendingPathComponent("deploy/helpline.yaml").path
-        let configuration = try HelplineConfiguration(
-            yaml: String(contentsOfFile: path, encoding: .utf8), file: path, environment: ["HELPLINE_AMI_SECRET": "x"])
+        let (url, configuration) = try Self.shippedSample(secret: "x")
         let recordings = try #require(configuration.http.recordingsFolder)
         let sounds = configuration.soundsFolder ?? configuration.http.soundsFolder
         let library = try MenuLibrary.load(folder: url.appendingPathComponent("menus").path)
@@ -54,12 +50,18 @@ import Testing
         }
     }
 
-    @Test func readsTheShippedSample() throws {
+    /// The repository's folder and `deploy/helpline.yaml` read with `secret` as the AMI secret.
+    static func shippedSample(secret: String) throws -> (repository: URL, configuration: HelplineConfiguration) {
         var url = URL(fileURLWithPath: #filePath)
         for _ in 0..<3 { url.deleteLastPathComponent() }
         let path = url.appendingPathComponent("deploy/helpline.yaml").path
         let configuration = try HelplineConfiguration(
-            yaml: String(contentsOfFile: path, encoding: .utf8), file: path, environment: ["HELPLINE_AMI_SECRET": "from-the-environment"])
+            yaml: String(contentsOfFile: path, encoding: .utf8), file: path, environment: ["HELPLINE_AMI_SECRET": secret])
+        return (url, configuration)
+    }
+
+    @Test func readsTheShippedSample() throws {
+        let (_, configuration) = try Self.shippedSample(secret: "from-the-environment")
         #expect(configuration.amiEndpoints.count == 1)
         let endpoint = try #require(configuration.amiEndpoints.first)
         #expect(endpoint.name == "pbx1")
