@@ -37,20 +37,20 @@ final class AGIChannelHandler: ChannelInboundHandler {
     private var inFlight: (name: String, sentAt: NIODeadline)?
     private var ended: AGIError?
 
-    // One timer per session, re-armed only when it fires: a deadline moving (a command sent,
-    // a reply received) schedules nothing, so the common case costs one schedule and one
-    // cancel per session.
-    private var timer: Scheduled<Void>?
-    private var timerDeadline: NIODeadline = .distantFuture
+    // Deadlines, checked by the event loop's ``DeadlineSweeper``: setting one schedules nothing.
+    private let sweeper: DeadlineSweeper
+    /// This handler's place in the sweeper's list; -1 when not watched.
+    var sweepIndex = -1
     private var environmentDeadline: NIODeadline?
     private var replyDeadline: NIODeadline?
     private var lingerDeadline: NIODeadline?
 
     init(
         limits: AGISessionLimits, metrics: AGIMetrics, flags: AGIConnectionFlags, logger: Logger, peer: SocketAddress?,
-        onClose: (server: AGIServer, id: ObjectIdentifier, overLimit: Bool)?
+        sweeper: DeadlineSweeper, onClose: (server: AGIServer, id: ObjectIdentifier, overLimit: Bool)?
     ) {
         self.peer = peer
+        self.sweeper = sweeper
         self.onClose = onClose
         self.machine = AGISessionStateMachine(maximumEnvironmentKeys: limits.maximumEnvironmentKeys)
         self.limits = limits
@@ -63,16 +63,21 @@ final class AGIChannelHandler: ChannelInboundHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        let deadline = NIODeadline.now() + limits.environmentTimeout
-        environmentDeadline = deadline
-        armTimer(deadline, context: context)
+        environmentDeadline = context.eventLoop.now + limits.environmentTimeout
+        sweeper.add(self)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        // Also reached when the channel never became active (no channelInactive then).
+        // Also reached when the channel never became active (no channelInactive then): the
+        // session task may be waiting for an environment block that will never come.
+        if ended == nil {
+            let error = AGIError(.connectionClosed, "the connection closed before the session began")
+            ended = error
+            _ = machine.finish()
+            failWaiters(error)
+        }
         releaseRegistration()
-        timer?.cancel()
-        timer = nil
+        sweeper.remove(self)
         self.context = nil
     }
 
@@ -113,8 +118,7 @@ final class AGIChannelHandler: ChannelInboundHandler {
             _ = machine.finish()
             failWaiters(error)
         }
-        timer?.cancel()
-        timer = nil
+        sweeper.remove(self)
         releaseRegistration()
         context.fireChannelInactive()
     }
@@ -164,12 +168,10 @@ final class AGIChannelHandler: ChannelInboundHandler {
         case .fail(let error):
             continuation.resume(throwing: error)
         case .write:
-            let now = NIODeadline.now()
+            let now = context.eventLoop.now
             replyWaiter = continuation
             inFlight = (command.name, now)
-            let deadline = now + (timeout ?? (limits.replyTimeout + .milliseconds(command.expectedMilliseconds)))
-            replyDeadline = deadline
-            armTimer(deadline, context: context)
+            replyDeadline = now + (timeout ?? (limits.replyTimeout + .milliseconds(command.expectedMilliseconds)))
             logger.trace("AGI command", metadata: logMetadata(["agi.command": "\(command)"]))
             context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
         }
@@ -198,9 +200,7 @@ final class AGIChannelHandler: ChannelInboundHandler {
         guard lingerDeadline == nil else { return }
         context.close(mode: .output, promise: nil)
         replyDeadline = nil
-        let deadline = NIODeadline.now() + limits.lingerTimeout
-        lingerDeadline = deadline
-        armTimer(deadline, context: context)
+        lingerDeadline = context.eventLoop.now + limits.lingerTimeout
     }
 
     // MARK: Internals
@@ -220,7 +220,7 @@ final class AGIChannelHandler: ChannelInboundHandler {
             replyDeadline = nil
             if let inFlight {
                 self.inFlight = nil
-                metrics.recordReply(command: inFlight.name, code: reply.code, since: inFlight.sentAt)
+                metrics.recordReply(command: inFlight.name, code: reply.code, elapsed: context.eventLoop.now - inFlight.sentAt)
             }
             logger.trace("AGI reply", metadata: logMetadata(["agi.reply": "\(reply.line)"]))
             if let waiter = replyWaiter {
@@ -263,23 +263,17 @@ final class AGIChannelHandler: ChannelInboundHandler {
         }
     }
 
-    /// Makes sure the timer fires no later than `deadline`.
-    private func armTimer(_ deadline: NIODeadline, context: ChannelHandlerContext) {
-        if timer != nil {
-            guard deadline < timerDeadline else { return }
-            timer?.cancel()
-        }
-        timerDeadline = deadline
-        timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
-            timer = nil
-            timerDeadline = .distantFuture
-            timerFired()
-        }
+    /// The earliest of the session's deadlines (`distantFuture` when none is set).
+    var earliestDeadline: NIODeadline {
+        min(environmentDeadline ?? .distantFuture, replyDeadline ?? .distantFuture, lingerDeadline ?? .distantFuture)
     }
 
-    private func timerFired() {
-        guard let context else { return }
-        let now = NIODeadline.now()
+    /// Called by the sweeper when ``earliestDeadline`` has passed: ends what is overdue.
+    func deadlinesPassed(_ now: NIODeadline) {
+        guard let context else {
+            sweeper.remove(self)
+            return
+        }
         if let deadline = lingerDeadline, deadline <= now {
             // Asterisk did not close after the session ended; release the socket.
             context.close(promise: nil)
@@ -294,9 +288,6 @@ final class AGIChannelHandler: ChannelInboundHandler {
             metrics.replyTimeouts.increment()
             endSession(AGIError(.replyTimeout, "no reply to \(name) before its deadline"), context: context)
             return
-        }
-        if let next = [environmentDeadline, replyDeadline, lingerDeadline].compactMap({ $0 }).min() {
-            armTimer(next, context: context)
         }
     }
 }

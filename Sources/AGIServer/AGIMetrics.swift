@@ -51,8 +51,7 @@ final class AGIMetrics: Sendable {
         otherReplies = Counter(label: "agi_replies_total", dimensions: [("code", "other")], factory: factory)
     }
 
-    func recordReply(command: String, code: Int, since sentAt: NIODeadline) {
-        let elapsed = NIODeadline.now() - sentAt
+    func recordReply(command: String, code: Int, elapsed: TimeAmount) {
         (timers[command] ?? otherTimer).recordNanoseconds(elapsed.nanoseconds)
         (replies[code] ?? otherReplies).increment()
     }

@@ -272,6 +272,65 @@ extension Integration {
             #expect(journal.all == ["connection closed"])
         }
 
+        /// A handler that goes on after the caller hung up (storing what the caller gave) keeps
+        /// the server from returning until it is done, even once its connection is gone.
+        @Test func theServerStopsOnlyAfterHandlersStillStoringHaveReturned() async throws {
+            let journal = Journal()
+            var routes = AGIRoutes()
+            routes.add("/store") { session in
+                do {
+                    _ = try await session.getData("menu", timeout: 3000, maxDigits: 1)
+                } catch let error as AGIError where error.code == .hungUp {
+                    try await Task.sleep(for: .milliseconds(300))
+                    journal.record("stored")
+                }
+            }
+            try await withAGIServer(routes: routes) { server, address in
+                try await FakeAsterisk.session(to: address) { peer in
+                    try await peer.sendEnvironment(script: "store")
+                    _ = try await peer.readLine()
+                    try await peer.send("HANGUP\n")
+                    _ = try await peer.readToEOF()
+                }
+                try await waitUntil { server.connectionCount == 0 }
+                #expect(journal.all.isEmpty, "still storing when its connection closed")
+            }
+            // withAGIServer returns when run() does.
+            #expect(journal.all == ["stored"])
+        }
+
+        /// Cancelling the server's task ends every session at once: channels close and handlers
+        /// are cancelled; run() returns once they have.
+        @Test func cancellingTheServerEndsEverySession() async throws {
+            let journal = Journal()
+            var routes = AGIRoutes()
+            routes.add("/wait") { session in
+                try await session.answer()
+                do {
+                    try await Task.sleep(for: .seconds(60))
+                } catch is CancellationError {
+                    journal.record("cancelled")
+                }
+            }
+            let server = AGIServer(configuration: testConfiguration(), routes: routes, logger: RecordingLogHandler().logger())
+            let (addresses, continuation) = AsyncStream.makeStream(of: SocketAddress.self)
+            let run = Task { try await server.run { continuation.yield($0) } }
+            var iterator = addresses.makeAsyncIterator()
+            let address = try #require(await iterator.next())
+            let lines = try await FakeAsterisk.session(to: address) { peer in
+                try await peer.sendEnvironment(script: "wait")
+                let first = try await peer.readLine()
+                try await peer.send("200 result=0\n")
+                try await waitUntil { server.connectionCount == 1 }
+                run.cancel()
+                return [first ?? "EOF"] + (try await peer.readToEOF())
+            }
+            #expect(lines == ["ANSWER"])
+            try await run.value
+            #expect(journal.all == ["cancelled"])
+            #expect(server.connectionCount == 0)
+        }
+
         @Test func drainsOnShutdownThenEndsWhatIsLeft() async throws {
             var configuration = testConfiguration()
             configuration.drainTimeout = .milliseconds(1500)
