@@ -21,6 +21,9 @@ import Synchronization
 /// sessions finish until ``Configuration/drainTimeout``, then ends the rest.
 public final class AGIServer: Sendable {
     /// Where and how the server listens, and the limits every session gets.
+    ///
+    /// The session deadlines (environment, reply, linger) are checked every 100 ms, so each is
+    /// acted on up to 100 ms after it passes.
     public struct Configuration: Sendable {
         /// Address to bind. Defaults to `127.0.0.1` (Asterisk on the same host).
         public var host: String = "127.0.0.1"
