@@ -18,7 +18,13 @@ import Synchronization
 /// that throws ends only its own session: the failure is logged with the call's uniqueid,
 /// counted, and Asterisk receives `FAILURE` so its dialplan falls back. An unknown script, or a
 /// session over the limit, gets `FAILURE` too. On shutdown the server stops accepting, lets
-/// sessions finish until ``Configuration/drainTimeout``, then ends the rest.
+/// sessions finish until ``Configuration/drainTimeout``, then ends the rest. ``run(onListening:)``
+/// returns once every handler has returned, including handlers still at work after their caller
+/// hung up; cancelling it closes every connection and cancels every handler.
+///
+/// Each session's handler runs in a task of its own, started when the connection is accepted:
+/// it does not inherit the task-local values or the priority of the task that called
+/// ``run(onListening:)``.
 public final class AGIServer: Sendable {
     /// Where and how the server listens, and the limits every session gets.
     ///
@@ -63,18 +69,16 @@ public final class AGIServer: Sendable {
     private struct State {
         var listener: (any Channel)?
         var shuttingDown = false
-        var connections: [ObjectIdentifier: Connection] = [:]
+        var connections: [ObjectIdentifier: any Channel] = [:]
         var active = 0
-        /// Session tasks not yet returned (a handler may still be storing what a caller gave
-        /// after its connection closed).
-        var sessionsRunning = 0
-        /// Resumed when `sessionsRunning` reaches zero once ``run(onListening:)`` waits for it.
+        /// Session tasks not yet returned, by their connection's identity (a handler may still be
+        /// storing what a caller gave after its connection closed).
+        var sessions: [ObjectIdentifier: Task<Void, Never>] = [:]
+        /// Set when ``run(onListening:)`` is cancelled: every session task is cancelled, and so
+        /// is any started later.
+        var cancelled = false
+        /// Resumed when `sessions` becomes empty once ``run(onListening:)`` waits for it.
         var sessionsDone: CheckedContinuation<Void, Never>?
-    }
-
-    private struct Connection {
-        var channel: any Channel
-        var session: Task<Void, Never>?
     }
 
     /// The server's configuration.
@@ -153,12 +157,17 @@ public final class AGIServer: Sendable {
             try? await listener.closeFuture.get()
         } onCancel: {
             listener.close(promise: nil)
+            cancelSessions()
         }
         if !Task.isCancelled && !state.withLock({ $0.shuttingDown }) {
             logger.error("FastAGI listener closed unexpectedly; draining the running sessions")
         }
         await drain()
-        await sessionsEnded()
+        await withTaskCancellationHandler {
+            await sessionsEnded()
+        } onCancel: {
+            cancelSessions()
+        }
         logger.info("FastAGI server stopped")
     }
 
@@ -187,11 +196,17 @@ public final class AGIServer: Sendable {
             try options.setOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 1024, maximum: 65_536))
         }
         let id = ObjectIdentifier(child)
-        let overLimit = state.withLock { state -> Bool in
-            state.connections[id] = Connection(channel: child)
+        let overLimitIfAdmitted = state.withLock { state -> Bool? in
+            // A connection accepted just before the listener closed: no session any more.
+            guard !state.shuttingDown else { return nil }
+            state.connections[id] = child
             guard state.active < configuration.maximumSessions else { return true }
             state.active += 1
             return false
+        }
+        guard let overLimit = overLimitIfAdmitted else {
+            child.close(promise: nil)
+            return
         }
         if !overLimit {
             metrics.accepted.increment()
@@ -213,32 +228,45 @@ public final class AGIServer: Sendable {
         // The task's first job is queued on this event loop before the channel's registration,
         // so the session waits for its environment block before any byte can arrive.
         let executor = executors[ObjectIdentifier(child.eventLoop)]
+        let key = ObjectIdentifier(connection)
+        // Started and recorded under one lock: a cancellation either sees the task or has
+        // already set `cancelled`, and the task cannot report its end before it is recorded.
         state.withLock { state in
-            state.sessionsRunning += 1
             let session = Task(executorPreference: executor) {
                 await self.runSession(connection)
-                self.sessionReturned()
+                self.sessionReturned(key)
             }
-            state.connections[id]?.session = session
+            state.sessions[key] = session
+            if state.cancelled { session.cancel() }
         }
     }
 
     /// Called once by each session task when its handler has returned.
-    private func sessionReturned() {
+    private func sessionReturned(_ key: ObjectIdentifier) {
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            state.sessionsRunning -= 1
-            guard state.sessionsRunning == 0 else { return nil }
+            state.sessions[key] = nil
+            guard state.sessions.isEmpty else { return nil }
             defer { state.sessionsDone = nil }
             return state.sessionsDone
         }
         waiter?.resume()
     }
 
+    /// Cancels every session task, running or started later (``run(onListening:)`` was cancelled).
+    private func cancelSessions() {
+        let sessions = state.withLock { state in
+            state.cancelled = true
+            state.shuttingDown = true
+            return Array(state.sessions.values)
+        }
+        for session in sessions { session.cancel() }
+    }
+
     /// Returns once every session task has returned.
     private func sessionsEnded() async {
         await withCheckedContinuation { continuation in
             let done = state.withLock { state -> Bool in
-                guard state.sessionsRunning > 0 else { return true }
+                guard !state.sessions.isEmpty else { return true }
                 state.sessionsDone = continuation
                 return false
             }
@@ -311,10 +339,7 @@ public final class AGIServer: Sendable {
             } else {
                 logger.warning("FastAGI drain deadline passed; ending the remaining sessions", metadata: ["agi.sessions": "\(remaining.count)"])
             }
-            for connection in remaining {
-                connection.channel.close(promise: nil)
-                connection.session?.cancel()
-            }
+            for channel in remaining { channel.close(promise: nil) }
         }
     }
 }

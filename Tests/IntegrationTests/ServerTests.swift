@@ -331,6 +331,44 @@ extension Integration {
             #expect(server.connectionCount == 0)
         }
 
+        /// Cancelling reaches handlers whose connection is already gone too (a handler still at
+        /// work after its caller hung up), and handlers cancelled after the drain began.
+        @Test func cancellingTheServerCancelsHandlersWhoseCallerHungUp() async throws {
+            let journal = Journal()
+            var routes = AGIRoutes()
+            routes.add("/store") { session in
+                do {
+                    _ = try await session.getData("menu", timeout: 3000, maxDigits: 1)
+                } catch let error as AGIError where error.code == .hungUp {
+                    journal.record("storing")
+                    do {
+                        try await Task.sleep(for: .seconds(60))
+                    } catch is CancellationError {
+                        journal.record("cancelled")
+                    }
+                }
+            }
+            let server = AGIServer(configuration: testConfiguration(), routes: routes, logger: RecordingLogHandler().logger())
+            let (addresses, continuation) = AsyncStream.makeStream(of: SocketAddress.self)
+            let run = Task { try await server.run { continuation.yield($0) } }
+            var iterator = addresses.makeAsyncIterator()
+            let address = try #require(await iterator.next())
+            try await FakeAsterisk.session(to: address) { peer in
+                try await peer.sendEnvironment(script: "store")
+                _ = try await peer.readLine()
+                try await peer.send("HANGUP\n")
+                _ = try await peer.readToEOF()
+            }
+            try await waitUntil { server.connectionCount == 0 && journal.all == ["storing"] }
+            // Graceful shutdown first: run() now waits for the storing handler …
+            server.beginGracefulShutdown()
+            try await Task.sleep(for: .milliseconds(100))
+            // … and cancelling it cancels that handler.
+            run.cancel()
+            try await run.value
+            #expect(journal.all == ["storing", "cancelled"])
+        }
+
         @Test func drainsOnShutdownThenEndsWhatIsLeft() async throws {
             var configuration = testConfiguration()
             configuration.drainTimeout = .milliseconds(1500)
