@@ -88,10 +88,19 @@ public final class AGIServer: Sendable {
     private let logger: Logger
     private let metrics: AGIMetrics
     private let state = Mutex(State())
-    /// One task executor per event loop: a session's task runs on its channel's loop.
-    private let executors: [ObjectIdentifier: EventLoopTaskExecutor]
-    /// One deadline sweeper per event loop, for the sessions on that loop.
-    private let sweepers: [ObjectIdentifier: DeadlineSweeper]
+    /// What each event loop of the group has: the task executor a session's task runs on (its
+    /// channel's loop), and the sweeper of its sessions' deadlines.
+    private let loops: [ObjectIdentifier: LoopParts]
+
+    private struct LoopParts: Sendable {
+        let executor: EventLoopTaskExecutor
+        let sweeper: DeadlineSweeper
+
+        init(_ loop: any EventLoop) {
+            executor = EventLoopTaskExecutor(loop)
+            sweeper = DeadlineSweeper(eventLoop: loop)
+        }
+    }
 
     /// Creates a server; nothing listens until ``run(onListening:)``.
     ///
@@ -108,14 +117,9 @@ public final class AGIServer: Sendable {
         self.logger = logger
         self.group = eventLoopGroup
         self.metrics = AGIMetrics(factory: metricsFactory)
-        var executors: [ObjectIdentifier: EventLoopTaskExecutor] = [:]
-        var sweepers: [ObjectIdentifier: DeadlineSweeper] = [:]
-        for loop in eventLoopGroup.makeIterator() {
-            executors[ObjectIdentifier(loop)] = EventLoopTaskExecutor(loop)
-            sweepers[ObjectIdentifier(loop)] = DeadlineSweeper(eventLoop: loop)
-        }
-        self.executors = executors
-        self.sweepers = sweepers
+        var loops: [ObjectIdentifier: LoopParts] = [:]
+        for loop in eventLoopGroup.makeIterator() { loops[ObjectIdentifier(loop)] = LoopParts(loop) }
+        self.loops = loops
     }
 
     /// The number of open connections (sessions, refused sessions being answered, and
@@ -189,6 +193,9 @@ public final class AGIServer: Sendable {
             child.close(promise: nil)
             return
         }
+        guard let parts = loops[ObjectIdentifier(child.eventLoop)] else {
+            preconditionFailure("the bootstrap places accepted channels on the server's own event loops")
+        }
         if let options = child.syncOptions {
             try options.setOption(.socketOption(.tcp_nodelay), value: 1)
             // An environment block is about 700 bytes and replies are short; each idle channel
@@ -215,7 +222,7 @@ public final class AGIServer: Sendable {
         let flags = AGIConnectionFlags()
         let handler = AGIChannelHandler(
             limits: configuration.limits, metrics: metrics, flags: flags, logger: logger, peer: peer,
-            sweeper: sweepers[ObjectIdentifier(child.eventLoop)] ?? DeadlineSweeper(eventLoop: child.eventLoop),
+            sweeper: parts.sweeper,
             onClose: (self, id, overLimit))
         do {
             try child.pipeline.syncOperations.addHandler(handler)
@@ -227,12 +234,11 @@ public final class AGIServer: Sendable {
         let connection = AGIConnection(channel: child, handler: handler, flags: flags, overLimit: overLimit, logger: logger, peer: peer)
         // The task's first job is queued on this event loop before the channel's registration,
         // so the session waits for its environment block before any byte can arrive.
-        let executor = executors[ObjectIdentifier(child.eventLoop)]
         let key = ObjectIdentifier(connection)
         // Started and recorded under one lock: a cancellation either sees the task or has
         // already set `cancelled`, and the task cannot report its end before it is recorded.
         state.withLock { state in
-            let session = Task(executorPreference: executor) {
+            let session = Task(executorPreference: parts.executor) {
                 await self.runSession(connection)
                 self.sessionReturned(key)
             }

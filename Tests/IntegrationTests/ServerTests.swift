@@ -299,6 +299,26 @@ extension Integration {
             #expect(journal.all == ["stored"])
         }
 
+        /// A handler's long wait (a minute) that records "cancelled" when it is cut short.
+        static func sleepUntilCancelled(_ journal: Journal) async {
+            do {
+                try await Task.sleep(for: .seconds(60))
+            } catch {
+                journal.record("cancelled")  // Task.sleep throws only CancellationError
+            }
+        }
+
+        /// A server running in a task of its own, so that a test can cancel it: the server, the
+        /// task and the address it listens on.
+        static func startInTask(_ routes: AGIRoutes, sourceLocation: SourceLocation = #_sourceLocation) async throws -> (AGIServer, Task<Void, any Error>, SocketAddress) {
+            let server = AGIServer(configuration: testConfiguration(), routes: routes, logger: RecordingLogHandler().logger())
+            let (addresses, continuation) = AsyncStream.makeStream(of: SocketAddress.self)
+            let run = Task { try await server.run { continuation.yield($0) } }
+            var iterator = addresses.makeAsyncIterator()
+            let address = try #require(await iterator.next(), "the server did not start", sourceLocation: sourceLocation)
+            return (server, run, address)
+        }
+
         /// Cancelling the server's task ends every session at once: channels close and handlers
         /// are cancelled; run() returns once they have.
         @Test func cancellingTheServerEndsEverySession() async throws {
@@ -306,17 +326,9 @@ extension Integration {
             var routes = AGIRoutes()
             routes.add("/wait") { session in
                 try await session.answer()
-                do {
-                    try await Task.sleep(for: .seconds(60))
-                } catch is CancellationError {
-                    journal.record("cancelled")
-                }
+                await Self.sleepUntilCancelled(journal)
             }
-            let server = AGIServer(configuration: testConfiguration(), routes: routes, logger: RecordingLogHandler().logger())
-            let (addresses, continuation) = AsyncStream.makeStream(of: SocketAddress.self)
-            let run = Task { try await server.run { continuation.yield($0) } }
-            var iterator = addresses.makeAsyncIterator()
-            let address = try #require(await iterator.next())
+            let (server, run, address) = try await Self.startInTask(routes)
             let lines = try await FakeAsterisk.session(to: address) { peer in
                 try await peer.sendEnvironment(script: "wait")
                 let first = try await peer.readLine()
@@ -341,18 +353,10 @@ extension Integration {
                     _ = try await session.getData("menu", timeout: 3000, maxDigits: 1)
                 } catch let error as AGIError where error.code == .hungUp {
                     journal.record("storing")
-                    do {
-                        try await Task.sleep(for: .seconds(60))
-                    } catch is CancellationError {
-                        journal.record("cancelled")
-                    }
+                    await Self.sleepUntilCancelled(journal)
                 }
             }
-            let server = AGIServer(configuration: testConfiguration(), routes: routes, logger: RecordingLogHandler().logger())
-            let (addresses, continuation) = AsyncStream.makeStream(of: SocketAddress.self)
-            let run = Task { try await server.run { continuation.yield($0) } }
-            var iterator = addresses.makeAsyncIterator()
-            let address = try #require(await iterator.next())
+            let (server, run, address) = try await Self.startInTask(routes)
             try await FakeAsterisk.session(to: address) { peer in
                 try await peer.sendEnvironment(script: "store")
                 _ = try await peer.readLine()
