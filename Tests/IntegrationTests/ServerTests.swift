@@ -272,26 +272,40 @@ extension Integration {
             #expect(journal.all == ["connection closed"])
         }
 
-        /// A handler that goes on after the caller hung up (storing what the caller gave) keeps
-        /// the server from returning until it is done, even once its connection is gone.
-        @Test func theServerStopsOnlyAfterHandlersStillStoringHaveReturned() async throws {
-            let journal = Journal()
+        /// `/store`: asks for a digit and, when the caller hangs up instead, runs `store` (what a
+        /// handler does with what the caller gave).
+        static func storingAfterHangup(_ store: @escaping @Sendable () async -> Void) -> AGIRoutes {
             var routes = AGIRoutes()
             routes.add("/store") { session in
                 do {
                     _ = try await session.getData("menu", timeout: 3000, maxDigits: 1)
                 } catch let error as AGIError where error.code == .hungUp {
-                    try await Task.sleep(for: .milliseconds(300))
-                    journal.record("stored")
+                    await store()
                 }
             }
+            return routes
+        }
+
+        /// A `/store` session whose caller hangs up while the first command is in flight.
+        static func hangUpDuringTheFirstCommand(_ address: SocketAddress) async throws {
+            try await FakeAsterisk.session(to: address) { peer in
+                try await peer.sendEnvironment(script: "store")
+                _ = try await peer.readLine()
+                try await peer.send("HANGUP\n")
+                _ = try await peer.readToEOF()
+            }
+        }
+
+        /// A handler that goes on after the caller hung up (storing what the caller gave) keeps
+        /// the server from returning until it is done, even once its connection is gone.
+        @Test func theServerStopsOnlyAfterHandlersStillStoringHaveReturned() async throws {
+            let journal = Journal()
+            let routes = Self.storingAfterHangup {
+                try? await Task.sleep(for: .milliseconds(300))
+                journal.record("stored")
+            }
             try await withAGIServer(routes: routes) { server, address in
-                try await FakeAsterisk.session(to: address) { peer in
-                    try await peer.sendEnvironment(script: "store")
-                    _ = try await peer.readLine()
-                    try await peer.send("HANGUP\n")
-                    _ = try await peer.readToEOF()
-                }
+                try await Self.hangUpDuringTheFirstCommand(address)
                 try await waitUntil { server.connectionCount == 0 }
                 #expect(journal.all.isEmpty, "still storing when its connection closed")
             }
@@ -347,22 +361,12 @@ extension Integration {
         /// work after its caller hung up), and handlers cancelled after the drain began.
         @Test func cancellingTheServerCancelsHandlersWhoseCallerHungUp() async throws {
             let journal = Journal()
-            var routes = AGIRoutes()
-            routes.add("/store") { session in
-                do {
-                    _ = try await session.getData("menu", timeout: 3000, maxDigits: 1)
-                } catch let error as AGIError where error.code == .hungUp {
-                    journal.record("storing")
-                    await Self.sleepUntilCancelled(journal)
-                }
+            let routes = Self.storingAfterHangup {
+                journal.record("storing")
+                await Self.sleepUntilCancelled(journal)
             }
             let (server, run, address) = try await Self.startInTask(routes)
-            try await FakeAsterisk.session(to: address) { peer in
-                try await peer.sendEnvironment(script: "store")
-                _ = try await peer.readLine()
-                try await peer.send("HANGUP\n")
-                _ = try await peer.readToEOF()
-            }
+            try await Self.hangUpDuringTheFirstCommand(address)
             try await waitUntil { server.connectionCount == 0 && journal.all == ["storing"] }
             // Graceful shutdown first: run() now waits for the storing handler …
             server.beginGracefulShutdown()
