@@ -346,6 +346,10 @@ public final class AGIServer: Sendable {
                 logger.warning("FastAGI drain deadline passed; ending the remaining sessions", metadata: ["agi.sessions": "\(remaining.count)"])
             }
             for channel in remaining { channel.close(promise: nil) }
+            // A close completes on the channel's loop; wait for each, so that when `run()`
+            // returns every connection is closed and counted out (its handler saw it inactive
+            // before its close future completes).
+            for channel in remaining { try? await channel.closeFuture.get() }
         }
     }
 }

@@ -340,6 +340,7 @@ extension Integration {
             var routes = AGIRoutes()
             routes.add("/wait") { session in
                 try await session.answer()
+                journal.record("waiting")
                 await Self.sleepUntilCancelled(journal)
             }
             let (server, run, address) = try await Self.startInTask(routes)
@@ -347,13 +348,16 @@ extension Integration {
                 try await peer.sendEnvironment(script: "wait")
                 let first = try await peer.readLine()
                 try await peer.send("200 result=0\n")
-                try await waitUntil { server.connectionCount == 1 }
+                // Cancel once the handler has its reply and waits (cancelled earlier, its
+                // ANSWER would fail with the closed connection before it could wait).
+                try await waitUntil { journal.all == ["waiting"] }
                 run.cancel()
                 return [first ?? "EOF"] + (try await peer.readToEOF())
             }
             #expect(lines == ["ANSWER"])
             try await run.value
-            #expect(journal.all == ["cancelled"])
+            #expect(journal.all == ["waiting", "cancelled"])
+            // run() returns only once every connection is closed and counted out.
             #expect(server.connectionCount == 0)
         }
 
