@@ -134,28 +134,30 @@ public final class CallFlows: Sendable {
                 }
                 initial.variables[input] = value
             }
-            let (outcome, state) = await MenuInterpreter(menu: menu, application: application, answers: true).run(on: session, state: initial)
-            if !state.failedRecordings.isEmpty {
-                session.logger.error(
-                    "Asterisk could not write a recording; create its folder (relative paths are under Asterisk's sounds folder) and let Asterisk write there",
-                    metadata: ["recordings": "\(state.failedRecordings.joined(separator: ", "))"])
-            }
-            if !state.missingPrompts.isEmpty {
-                session.logger.warning("Prompts missing in the caller's language", metadata: ["prompts": "\(state.missingPrompts.joined(separator: ", "))"])
-            }
-            switch outcome {
-            case .handedOff(let action):
-                // A caller who chose to wait after a callback offer (or whose menu makes no
-                // offer) is in the queue like any other: the dialplan sees `queue`.
-                let routeAction = state.variables["route_action"].map { $0 == "callback_offer" ? "queue" : $0 }
-                try await session.setVariable("HELPLINE_ACTION", routeAction ?? action)
-                try await session.setVariable("HELPLINE_QUEUE", state.variables["queue"] ?? "")
-                try await session.setVariable("HELPLINE_PRIORITY", state.variables["priority"] ?? "0")
-                try await session.setVariable("HELPLINE_TICKET", state.variables["ticket"] ?? "")
-            case .failed(let reason):
-                throw AGIError(.commandFailed, "the menu '\(menu.name)' failed: \(reason)")
-            case .hungUpByMenu, .callerHungUp:
-                break
+            // The call's row is stored while the dialplan's variables are set.
+            try await MenuInterpreter(menu: menu, application: application, answers: true).run(on: session, state: initial) { outcome, state in
+                if !state.failedRecordings.isEmpty {
+                    session.logger.error(
+                        "Asterisk could not write a recording; create its folder (relative paths are under Asterisk's sounds folder) and let Asterisk write there",
+                        metadata: ["recordings": "\(state.failedRecordings.joined(separator: ", "))"])
+                }
+                if !state.missingPrompts.isEmpty {
+                    session.logger.warning("Prompts missing in the caller's language", metadata: ["prompts": "\(state.missingPrompts.joined(separator: ", "))"])
+                }
+                switch outcome {
+                case .handedOff(let action):
+                    // A caller who chose to wait after a callback offer (or whose menu makes no
+                    // offer) is in the queue like any other: the dialplan sees `queue`.
+                    let routeAction = state.variables["route_action"].map { $0 == "callback_offer" ? "queue" : $0 }
+                    try await session.setVariable("HELPLINE_ACTION", routeAction ?? action)
+                    try await session.setVariable("HELPLINE_QUEUE", state.variables["queue"] ?? "")
+                    try await session.setVariable("HELPLINE_PRIORITY", state.variables["priority"] ?? "0")
+                    try await session.setVariable("HELPLINE_TICKET", state.variables["ticket"] ?? "")
+                case .failed(let reason):
+                    throw AGIError(.commandFailed, "the menu '\(menu.name)' failed: \(reason)")
+                case .hungUpByMenu, .callerHungUp:
+                    break
+                }
             }
         }
     }

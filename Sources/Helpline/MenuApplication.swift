@@ -43,6 +43,9 @@ public struct HelplineMenuApplication: MenuApplication {
         /// The caller's open tickets, read once per call and kept up to date with the ticket
         /// the call registers: routing sends a repeat caller back to the same department.
         var openTickets: [OpenTicket]?
+        /// The read of the caller's open tickets started when the call began (see
+        /// ``callStarting(_:actions:)``), until an action takes its result.
+        var openTicketsRead: Task<[Ticket], any Error>?
         /// Decisions to store with the call's row (a call handed to a queue: nothing was
         /// promised to the caller that depends on it), in the same transaction.
         var decisions: [(decision: RoutingDecisionInput, at: Date)] = []
@@ -58,13 +61,36 @@ public struct HelplineMenuApplication: MenuApplication {
         var ticket: String?
     }
 
+    /// The actions that need the caller's open tickets.
+    static let actionsReadingOpenTickets: Set<Action.Kind> = [.openTickets, .createTicket, .route]
+
+    /// Starts reading the caller's open tickets when the menu will need them: the read runs
+    /// while the welcome and the language choice play, not between two of the caller's steps.
+    public func callStarting(_ state: inout CallState, actions: Set<Action.Kind>) {
+        guard !state.caller.isEmpty, !actions.isDisjoint(with: Self.actionsReadingOpenTickets) else { return }
+        var memo = state.applicationMemo as? Memo ?? Memo()
+        let store = store, caller = state.caller
+        memo.openTicketsRead = Task { try await store.openTickets(callerNumber: caller) }
+        state.applicationMemo = memo
+    }
+
+    /// The caller's open tickets, newest first: the read started with the call if there is
+    /// one (taken once), else read now.
+    func readOpenTickets(_ state: CallState, _ memo: inout Memo) async throws -> [Ticket] {
+        if let read = memo.openTicketsRead {
+            memo.openTicketsRead = nil
+            return try await read.value
+        }
+        return try await store.openTickets(callerNumber: state.caller)
+    }
+
     public func perform(_ action: Action.Kind, state: inout CallState) async throws -> ActionResult {
         var memo = state.applicationMemo as? Memo ?? Memo()
         defer { state.applicationMemo = memo }
         switch action {
         case .openTickets:
             guard !state.caller.isEmpty else { return ActionResult(outcome: "none") }
-            let open = try await store.openTickets(callerNumber: state.caller)
+            let open = try await readOpenTickets(state, &memo)
             memo.openTickets = open.map { OpenTicket(number: $0.number, category: $0.category, department: $0.department) }
             guard let newest = open.first else { return ActionResult(outcome: "none") }
             return ActionResult(outcome: "some", variables: ["ticket": newest.number, "ticket_status": newest.status.rawValue])
@@ -198,7 +224,7 @@ public struct HelplineMenuApplication: MenuApplication {
         if let known = memo.openTickets {
             open = known
         } else {
-            open = state.caller.isEmpty ? [] : try await store.openTickets(callerNumber: state.caller).map {
+            open = state.caller.isEmpty ? [] : try await readOpenTickets(state, &memo).map {
                 OpenTicket(number: $0.number, category: $0.category, department: $0.department)
             }
             memo.openTickets = open

@@ -144,6 +144,14 @@ public protocol MenuApplication: Sendable {
     /// Called once when the call leaves the menu, however it ends; records the call and, for a
     /// caller who hung up after choosing where to go but before a ticket, a callback.
     func callEnded(_ state: CallState, outcome: CallOutcome) async
+    /// Called once before the call's first node with the actions its menu can reach: the
+    /// application may start reading what they will need, while the first prompts play.
+    func callStarting(_ state: inout CallState, actions: Set<Action.Kind>)
+}
+
+extension MenuApplication {
+    /// Reads nothing ahead.
+    public func callStarting(_ state: inout CallState, actions: Set<Action.Kind>) {}
 }
 
 /// Runs a menu over a channel, node by node.
@@ -167,6 +175,34 @@ public struct MenuInterpreter: Sendable {
     /// application has been told).
     @discardableResult
     public func run(on channel: some CallChannel, state initial: CallState) async -> (outcome: CallOutcome, state: CallState) {
+        let (outcome, state) = await walkCall(on: channel, state: initial)
+        await application.callEnded(state, outcome: outcome)
+        return (outcome, state)
+    }
+
+    /// Runs one call to its end like ``run(on:state:)``, then `handOff` (what the dialplan
+    /// still needs from the call, such as its variables) while the application stores the
+    /// call: the caller does not wait for that write before the last commands. Returns once
+    /// both are done, with `handOff`'s value or its error.
+    public func run<Value: Sendable>(
+        on channel: some CallChannel, state initial: CallState,
+        handOff: (_ outcome: CallOutcome, _ state: CallState) async throws -> Value
+    ) async throws -> Value {
+        let (outcome, state) = await walkCall(on: channel, state: initial)
+        let application = self.application
+        async let stored: Void = application.callEnded(state, outcome: outcome)
+        let handedOff: Result<Value, any Error>
+        do {
+            handedOff = .success(try await handOff(outcome, state))
+        } catch {
+            handedOff = .failure(error)
+        }
+        await stored
+        return try handedOff.get()
+    }
+
+    /// Walks the menu until the call leaves it; the application is not told yet.
+    private func walkCall(on channel: some CallChannel, state initial: CallState) async -> (outcome: CallOutcome, state: CallState) {
         var state = initial
         // The menu's first language is spoken until the caller chooses (Asterisk's channel
         // default, `en`, says nothing about the caller), unless the call brings one of the
@@ -177,6 +213,7 @@ public struct MenuInterpreter: Sendable {
             state.language = menu.languages.first ?? "en"
         }
         state.variables["language"] = state.language
+        application.callStarting(&state, actions: menu.actions)
         let outcome: CallOutcome
         do {
             outcome = try await walk(channel, &state)
@@ -185,7 +222,6 @@ public struct MenuInterpreter: Sendable {
         } catch {
             outcome = .failed("\(error)")
         }
-        await application.callEnded(state, outcome: outcome)
         return (outcome, state)
     }
 

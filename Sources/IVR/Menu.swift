@@ -22,6 +22,13 @@ public struct Menu: Sendable {
     public var startPosition: SourcePosition
     /// The nodes by id.
     public var nodes: [String: MenuNode]
+
+    /// The actions the menu's nodes call.
+    public var actions: Set<Action.Kind> {
+        Set(nodes.values.compactMap { node in
+            if case .action(let action) = node.kind { action.kind } else { nil }
+        })
+    }
 }
 
 /// A line and column in a menu file.

@@ -74,6 +74,8 @@ final class RecordingApplication: MenuApplication {
     struct Log {
         var actions: [(Action.Kind, [String: String])] = []
         var ended: [(CallState, CallOutcome)] = []
+        /// The actions announced by `callStarting`, and the path at that moment.
+        var started: [(Set<Action.Kind>, [String])] = []
     }
 
     let log = Mutex(Log())
@@ -108,6 +110,47 @@ final class RecordingApplication: MenuApplication {
     func callEnded(_ state: CallState, outcome: CallOutcome) async {
         log.withLock { $0.ended.append((state, outcome)) }
     }
+
+    func callStarting(_ state: inout CallState, actions: Set<Action.Kind>) {
+        let path = state.path
+        log.withLock { $0.started.append((actions, path)) }
+    }
+}
+
+/// An application whose call ends by storing until `release()` (or 10 s), recording events.
+final class SlowStoringApplication: MenuApplication {
+    let events = Mutex<[String]>([])
+    private let (released, release) = AsyncStream.makeStream(of: Void.self)
+
+    /// Lets the store finish.
+    func releaseStore() { release.yield() }
+
+    func perform(_ action: Action.Kind, state: inout CallState) async throws -> ActionResult {
+        try await RecordingApplication().perform(action, state: &state)
+    }
+
+    func validate(_ digits: String, as validation: Collect.Validation) -> Bool {
+        RecordingApplication().validate(digits, as: validation)
+    }
+
+    func callEnded(_ state: CallState, outcome: CallOutcome) async {
+        events.withLock { $0.append("storing") }
+        let released = self.released
+        let gotIt = await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                var iterator = released.makeAsyncIterator()
+                return await iterator.next() != nil
+            }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(10))
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+        events.withLock { $0.append(gotIt ? "stored" : "stored without the hand-off (not concurrent)") }
+    }
 }
 
 @Suite struct InterpreterTests {
@@ -141,6 +184,49 @@ final class RecordingApplication: MenuApplication {
         #expect(log.ended.count == 1)
         #expect(log.ended.first?.0.language == "en")
         #expect(log.ended.first?.0.path.last == "route")
+    }
+
+    /// Before the first node the application hears which actions the menu calls (Helpline
+    /// starts reading the caller's open tickets then).
+    @Test func theApplicationHearsTheMenusActionsBeforeTheFirstNode() async {
+        let application = RecordingApplication()
+        await MenuInterpreter(menu: Self.inbound, application: application).run(on: ScriptedChannel(keys: Self.register), state: Self.state())
+        let started = application.log.withLock { $0.started }
+        #expect(started.count == 1)
+        #expect(started.first?.0 == Self.inbound.actions)
+        #expect(started.first?.1 == [], "before the first node")
+        #expect(Self.inbound.actions.isSuperset(of: [.openTickets, .createTicket, .route]))
+        #expect(!Self.inbound.actions.contains(.feedback))
+    }
+
+    /// The hand-off (the dialplan's variables) runs while the application stores the call,
+    /// and `run` returns once both are done.
+    @Test func theHandOffRunsWhileTheCallIsStored() async throws {
+        let application = SlowStoringApplication()
+        let channel = ScriptedChannel(keys: Self.register)
+        let handed = try await MenuInterpreter(menu: Self.inbound, application: application).run(on: channel, state: Self.state()) { outcome, state in
+            application.events.withLock { $0.append("handing off") }
+            try await channel.setVariable("HELPLINE_QUEUE", state.variables["queue"] ?? "")
+            application.releaseStore()
+            return outcome
+        }
+        #expect(handed == .handedOff(action: "queue"))
+        let events = application.events.withLock { $0 }
+        #expect(Set(events) == ["storing", "handing off", "stored"], "\(events)")
+        #expect(events.last == "stored", "run returns after the call is stored")
+        #expect(channel.log.last == "set HELPLINE_QUEUE=water-l1")
+    }
+
+    /// A hand-off that fails (the caller hung up) is thrown once the call is stored.
+    @Test func aFailedHandOffIsThrownOnceTheCallIsStored() async {
+        let application = SlowStoringApplication()
+        await #expect(throws: AGIError.self) {
+            try await MenuInterpreter(menu: Self.inbound, application: application).run(on: ScriptedChannel(keys: Self.register), state: Self.state()) { _, _ in
+                application.releaseStore()
+                throw AGIError(.hungUp, "gone while the variables were set")
+            }
+        }
+        #expect(application.events.withLock { $0 }.last == "stored")
     }
 
     @Test func theMenusFirstLanguageIsSetAtTheStart() async {
