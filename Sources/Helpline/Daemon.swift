@@ -30,6 +30,8 @@ public struct HelplineDaemon: Sendable {
     /// One client per configured AMI endpoint.
     public let amiClients: [AMIClient]
     let database: HelplineDatabase
+    /// Copies the WAL back into the database file off the writer's thread.
+    let checkpointer: WALCheckpointer
     /// Tickets, calls and routing decisions.
     public let store: TicketStore
     /// The call flows and the routing directory, reloadable.
@@ -54,13 +56,15 @@ public struct HelplineDaemon: Sendable {
     public init(configuration: HelplineConfiguration, metrics: PrometheusCollectorRegistry? = nil, logger: Logger) throws {
         self.configuration = configuration
         self.logger = logger
-        let database = try HelplineDatabase(path: configuration.databasePath, migrate: false)
+        // No commit waits for a checkpoint: a connection of its own runs them (`WALCheckpointer`).
+        let database = try HelplineDatabase(path: configuration.databasePath, migrate: false, checkpoints: .background)
         let pending = try database.migrationStatus().pending
         try database.migrate()
         for migration in pending {
             logger.notice("Database migrated", metadata: ["database": "\(database.path)", "migration": "\(migration)"])
         }
         self.database = database
+        self.checkpointer = try WALCheckpointer(path: database.path)
         let store = TicketStore(database: database)
         self.store = store
         let board = LiveStateBoard()
@@ -248,8 +252,11 @@ public struct HelplineDaemon: Sendable {
                     metadata: ["open_files": "\(files)", "needed": "\(needed)"])
             }
         }
+        // Services shut down in reverse order: the checkpointer, first here, stops last, after
+        // every service that writes.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] =
-            [.init(service: AGIService(server: agiServer))]
+            [.init(service: CheckpointService(checkpointer: checkpointer, logger: logger))]
+            + [.init(service: AGIService(server: agiServer))]
             + amiClients.map { client in
                 let store = store, flows = flows, logger = logger, pbx = client.configuration.name
                 return .init(service: AMIService(client: client) { event in
@@ -268,6 +275,22 @@ public struct HelplineDaemon: Sendable {
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()
+    }
+}
+
+/// The WAL checkpointer as a lifecycle service: it checkpoints until graceful shutdown, then
+/// once more.
+struct CheckpointService: Service {
+    let checkpointer: WALCheckpointer
+    let logger: Logger
+
+    func run() async throws {
+        let logger = logger
+        await cancelWhenGracefulShutdown {
+            await checkpointer.run { error in
+                logger.warning("WAL checkpoint failed; it is tried again shortly", metadata: ["error": "\(error)"])
+            }
+        }
     }
 }
 

@@ -13,6 +13,11 @@ import Synchronization
 /// pool's threads. While a commit syncs, new writes gather; the next transaction takes them
 /// all (up to ``maximumBatch``). A lone writer pays one sync per write; 256 concurrent
 /// writers share one sync among up to 256.
+///
+/// A write nobody is listening for (a call's row, stored while the dialplan's variables are
+/// set) may be deferred: it waits up to `deferral` for a transaction started by another write
+/// and rides in it, instead of paying a sync and a WAL copy of its pages of its own. Its
+/// caller still resumes only once it has committed.
 final class GroupCommitWriter: Sendable {
     /// The most writes put into one transaction.
     static let maximumBatch = 512
@@ -25,11 +30,25 @@ final class GroupCommitWriter: Sendable {
         var run: @Sendable (Database) -> Completion
         /// Finishes a job that never ran because its transaction could not begin.
         var fail: @Sendable (any Error) -> Void
+        /// Whether it may wait for another write's transaction.
+        var deferrable = false
     }
 
     private struct State {
         var pending: [Job] = []
+        /// Pending writes that may not wait for another write's transaction.
+        var urgent = 0
         var draining = false
+        /// A drain is scheduled `deferral` after the first deferred write that found no
+        /// transaction to ride in.
+        var deferredDrainScheduled = false
+
+        /// Marks a deferred drain scheduled; `.afterDeferral` when the caller must schedule it.
+        mutating func scheduleDeferredDrain() -> Start {
+            guard !deferredDrainScheduled else { return .none }
+            deferredDrainScheduled = true
+            return .afterDeferral
+        }
     }
 
     private let writer: any DatabaseWriter
@@ -37,12 +56,17 @@ final class GroupCommitWriter: Sendable {
     private let counters = Mutex(GroupCommitStatistics())
     private let queue = DispatchQueue(label: "helpline.store.group-commit")
 
-    init(writer: any DatabaseWriter) {
+    private let deferral: DispatchTimeInterval
+
+    init(writer: any DatabaseWriter, deferral: Duration = TicketStore.defaultDeferral) {
         self.writer = writer
+        let (seconds, attoseconds) = deferral.components
+        self.deferral = .nanoseconds(Int(clamping: seconds * 1_000_000_000 + attoseconds / 1_000_000_000))
     }
 
     /// Runs `work` in a shared transaction; returns its value once that transaction committed.
-    func write<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    /// A `deferrable` write may wait up to `deferral` for another write's transaction.
+    func write<T: Sendable>(deferrable: Bool = false, _ work: @escaping @Sendable (Database) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             let run: @Sendable (Database) -> Completion = { db in
                 let result: Result<T, any Error>
@@ -70,34 +94,65 @@ final class GroupCommitWriter: Sendable {
                     }
                 }
             }
-            let job = Job(run: run, fail: { continuation.resume(throwing: $0) })
-            let startDraining = state.withLock { state in
+            let job = Job(run: run, fail: { continuation.resume(throwing: $0) }, deferrable: deferrable)
+            let start = state.withLock { state -> Start in
                 state.pending.append(job)
-                if state.draining { return false }
+                if !deferrable { state.urgent += 1 }
+                if state.draining { return .none }
+                if deferrable { return state.scheduleDeferredDrain() }
                 state.draining = true
-                return true
+                return .now
             }
-            if startDraining {
-                queue.async { self.drain() }
+            switch start {
+            case .now: queue.async { self.drain() }
+            case .afterDeferral: queue.asyncAfter(deadline: .now() + deferral) { self.deferredDrain() }
+            case .none: break
             }
         }
     }
 
-    /// Transactions and writes so far.
-    var statistics: GroupCommitStatistics { counters.withLock { $0 } }
+    fileprivate enum Start { case now, afterDeferral, none }
 
-    /// Commits batches until nothing is pending.
-    private func drain() {
+    /// Drains the deferred writes that no other write's transaction took in the meantime.
+    private func deferredDrain() {
+        let start = state.withLock { state -> Bool in
+            state.deferredDrainScheduled = false
+            guard !state.draining, !state.pending.isEmpty else { return false }
+            state.draining = true
+            return true
+        }
+        if start { drain(deferredDue: true) }
+    }
+
+    /// Transactions and writes so far, and the writes waiting now.
+    var statistics: GroupCommitStatistics {
+        var statistics = counters.withLock { $0 }
+        statistics.waiting = state.withLock { $0.pending.count }
+        return statistics
+    }
+
+    /// Commits batches until nothing is pending, or (unless `deferredDue`) until only deferred
+    /// writes are.
+    private func drain(deferredDue: Bool = false) {
         while true {
-            let batch: [Job] = state.withLock { state in
+            let (batch, scheduleDeferred): ([Job], Bool) = state.withLock { state in
                 guard !state.pending.isEmpty else {
                     state.draining = false
-                    return []
+                    return ([], false)
+                }
+                if state.urgent == 0 && !deferredDue {
+                    // Only deferred writes left: they wait for the next write's transaction.
+                    state.draining = false
+                    return ([], state.scheduleDeferredDrain() == .afterDeferral)
                 }
                 let count = min(state.pending.count, Self.maximumBatch)
                 let batch = Array(state.pending.prefix(count))
                 state.pending.removeFirst(count)
-                return batch
+                state.urgent -= batch.reduce(0) { $0 + ($1.deferrable ? 0 : 1) }
+                return (batch, false)
+            }
+            if scheduleDeferred {
+                queue.asyncAfter(deadline: .now() + deferral) { self.deferredDrain() }
             }
             if batch.isEmpty { return }
             nonisolated(unsafe) var completions: [Completion] = []
@@ -137,4 +192,6 @@ public struct GroupCommitStatistics: Sendable, Hashable {
     public var writes = 0
     /// The most writes in one transaction.
     public var largestBatch = 0
+    /// Writes waiting for a transaction now (deferred ones among them).
+    public var waiting = 0
 }

@@ -20,10 +20,16 @@ public final class TicketStore: Sendable {
     public let database: HelplineDatabase
     let groupCommit: GroupCommitWriter
 
+    /// The longest a write nobody listens for waits for another write's transaction, by default.
+    public static let defaultDeferral: Duration = .milliseconds(10)
+
     /// A store over an opened (and migrated) database.
-    public init(database: HelplineDatabase) {
+    ///
+    /// `deferral` is the longest a write nobody listens for (``recordCall(_:decisions:)``)
+    /// waits for another write's transaction to ride in (``GroupCommitWriter``).
+    public init(database: HelplineDatabase, deferral: Duration = defaultDeferral) {
         self.database = database
-        self.groupCommit = GroupCommitWriter(writer: database.writer)
+        self.groupCommit = GroupCommitWriter(writer: database.writer, deferral: deferral)
     }
 
     /// Runs `work` as one write in a shared transaction (see ``GroupCommitWriter``).
@@ -214,9 +220,13 @@ public final class TicketStore: Sendable {
 
     /// Records an IVR session, or updates the row its uniqueid already has, with the routing
     /// decisions made during it that were not stored yet, in one transaction.
+    ///
+    /// Returns once they are durable. The write may wait up to the store's `deferral` (10 ms)
+    /// for another write's transaction and share its sync: nobody listens for it (the call is
+    /// being handed over while it is stored).
     public func recordCall(_ call: CallRecord, decisions: [(decision: RoutingDecisionInput, at: Date)] = []) async throws {
         let decisions = decisions.map { ($0.decision, Timestamp.text($0.at)) }
-        try await groupCommit.write { db in
+        try await groupCommit.write(deferrable: true) { db in
             for (decision, time) in decisions {
                 try Self.insertDecision(db, decision, ticket: nil, at: time)
             }
