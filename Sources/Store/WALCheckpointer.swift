@@ -50,8 +50,9 @@ public final class WALCheckpointer: Sendable {
     }
 
     /// Checkpoints every `interval` until the task is cancelled, then once more. A checkpoint
-    /// that fails (the file is locked for a moment) is tried again at the next interval;
-    /// `onFailure` hears of it.
+    /// that finds another one running (the writer's own, or the last connection closing) is
+    /// skipped; one that fails otherwise is tried again at the next interval, and `onFailure`
+    /// hears of it.
     public func run(every interval: Duration = defaultInterval, onFailure: @Sendable (any Error) -> Void = { _ in }) async {
         while !Task.isCancelled {
             do {
@@ -59,14 +60,16 @@ public final class WALCheckpointer: Sendable {
             } catch {
                 break
             }
-            do {
-                try await checkpoint()
-            } catch {
-                onFailure(error)
-            }
+            await checkpoint(onFailure: onFailure)
         }
+        await checkpoint(onFailure: onFailure)
+    }
+
+    private func checkpoint(onFailure: (any Error) -> Void) async {
         do {
             try await checkpoint()
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY {
+            // Another checkpoint is running: it does the work.
         } catch {
             onFailure(error)
         }
