@@ -207,7 +207,9 @@ import Yams
                 documented.insert("\(method.uppercased()) \(path)")
             }
         }
-        let router = try Fixture().router
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let router = fixture.router
         let routed = Set(router.routes.map { route in
             let path = route.path.description.split(separator: "/").map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0) }.joined(separator: "/")
             return "\(route.method) /\(path)"
