@@ -259,6 +259,7 @@ typedef struct loop {
     uint64_t abort_at, next_scan, now;
     // Figures.
     hist_t latency, first, later;
+    hist_t closing; // --ivr: from the last reply to the daemon closing the session (the caller's wait before the queue)
     hist_t *steps; // --ivr: per command of the call (IVR_STEPS), allocated
     char (*step_names)[48];
     uint64_t commands, completed_in_window, completed, started;
@@ -761,6 +762,8 @@ static void handle_line(loop_t *L, conn_t *c, const char *line, size_t len) {
 /// The server closed its side: the script is over. Asterisk writes its final HANGUP and closes.
 static void on_eof(loop_t *L, conn_t *c) {
     if (c->state == ST_RUNNING && G.ivr) {
+        uint64_t now = now_ns();
+        if (now >= G.window_start && now < G.window_end) hist_record(&L->closing, now - c->sent_at);
         if (c->got_ticket && c->got_action && c->session_errors == 0)
             c->completed = 1;
         else if (c->session_errors == 0)
@@ -1234,7 +1237,7 @@ static void join_loops(loop_t *loops) {
 }
 
 typedef struct {
-    hist_t latency, first, later;
+    hist_t latency, first, later, closing;
     uint64_t commands, completed_in_window, completed, errors[E_KINDS];
     int nsamples;
     const char *samples[5];
@@ -1249,6 +1252,7 @@ static totals_t *merge(loop_t *loops) {
         hist_merge(&t.latency, &L->latency);
         hist_merge(&t.first, &L->first);
         hist_merge(&t.later, &L->later);
+        hist_merge(&t.closing, &L->closing);
         t.commands += L->commands;
         t.completed_in_window += L->completed_in_window;
         t.completed += L->completed;
@@ -1339,6 +1343,9 @@ static void closed_loop(void) {
                us(hist_percentile(hists[i], 0.5)), us(hist_percentile(hists[i], 0.99)),
                us(hist_percentile(hists[i], 0.999)), us(hists[i]->max));
     printf("  load tool CPU        %s s in the window (%s %% of one core)\n", fx(own_cpu, 2), fx(own_cpu / window * 100, 0));
+    if (G.ivr)
+        printf("    last reply to close  p50 %s \xc2\xb5s  p99 %s \xc2\xb5s  max %s \xc2\xb5s  (the daemon storing the call before Asterisk goes on)\n",
+               us(hist_percentile(&t->closing, 0.5)), us(hist_percentile(&t->closing, 0.99)), us(t->closing.max));
     if (G.ivr) {
         // Which step of the menu the time goes to: the command that arrived, and the daemon's
         // time before it (after the previous reply): actions show up on the command after them.
@@ -1369,6 +1376,9 @@ static void closed_loop(void) {
                        us(hist_percentile(&t->latency, 0.99)), us(hist_percentile(&t->latency, 0.999)),
                        us(t->latency.max), us(hist_percentile(&t->first, 0.99)), us(hist_percentile(&t->later, 0.99)),
                        fx(own_cpu, 2));
+    if (G.ivr)
+        len += snprintf(result + len, sizeof result - (size_t)len, " close_p50_us=%s close_p99_us=%s",
+                        us(hist_percentile(&t->closing, 0.5)), us(hist_percentile(&t->closing, 0.99)));
     if (G.server_pid) {
         proc_figures end = server_after.ok ? server_after : server_end;
         if (end.ok) {
