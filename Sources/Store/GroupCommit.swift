@@ -14,10 +14,12 @@ import Synchronization
 /// all (up to ``maximumBatch``). A lone writer pays one sync per write; 256 concurrent
 /// writers share one sync among up to 256.
 ///
-/// A write nobody is listening for (a call's row, stored while the dialplan's variables are
-/// set) may be deferred: it waits up to `deferral` for a transaction started by another write
-/// and rides in it, instead of paying a sync and a WAL copy of its pages of its own. Its
-/// caller still resumes only once it has committed.
+/// A write nobody waits on in the meantime (a call's row, stored while the dialplan's
+/// variables are set) may be deferred: it waits for a transaction started by another write and
+/// rides in it, instead of paying a sync and a WAL copy of its pages of its own. When no such
+/// transaction comes it is committed `deferral` after it found nothing to ride in (a write
+/// that arrives during a commit waits for that commit first). Its caller still resumes only
+/// once it has committed.
 final class GroupCommitWriter: Sendable {
     /// The most writes put into one transaction.
     static let maximumBatch = 512
@@ -61,11 +63,12 @@ final class GroupCommitWriter: Sendable {
     init(writer: any DatabaseWriter, deferral: Duration = TicketStore.defaultDeferral) {
         self.writer = writer
         let (seconds, attoseconds) = deferral.components
-        self.deferral = .nanoseconds(Int(clamping: seconds * 1_000_000_000 + attoseconds / 1_000_000_000))
+        // Clamped to a day: longer is not a deferral, and the product could overflow.
+        self.deferral = .nanoseconds(Int(min(max(seconds, 0), 86_400) * 1_000_000_000 + max(attoseconds, 0) / 1_000_000_000))
     }
 
     /// Runs `work` in a shared transaction; returns its value once that transaction committed.
-    /// A `deferrable` write may wait up to `deferral` for another write's transaction.
+    /// A `deferrable` write may wait about `deferral` for another write's transaction.
     func write<T: Sendable>(deferrable: Bool = false, _ work: @escaping @Sendable (Database) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             let run: @Sendable (Database) -> Completion = { db in

@@ -20,12 +20,14 @@ public final class TicketStore: Sendable {
     public let database: HelplineDatabase
     let groupCommit: GroupCommitWriter
 
-    /// The longest a write nobody listens for waits for another write's transaction, by default.
-    public static let defaultDeferral: Duration = .milliseconds(10)
+    /// How long a call's row waits for another write's transaction, by default: at 1,000
+    /// registrations/s most rows find one within it (BENCHMARKS.md, section 6), and a lone
+    /// call on a quiet helpline reaches its queue at most this much later.
+    public static let defaultDeferral: Duration = .milliseconds(2)
 
     /// A store over an opened (and migrated) database.
     ///
-    /// `deferral` is the longest a write nobody listens for (``recordCall(_:decisions:)``)
+    /// `deferral` is how long a write nobody waits on meanwhile (``recordCall(_:decisions:)``)
     /// waits for another write's transaction to ride in (``GroupCommitWriter``).
     public init(database: HelplineDatabase, deferral: Duration = defaultDeferral) {
         self.database = database
@@ -221,9 +223,9 @@ public final class TicketStore: Sendable {
     /// Records an IVR session, or updates the row its uniqueid already has, with the routing
     /// decisions made during it that were not stored yet, in one transaction.
     ///
-    /// Returns once they are durable. The write may wait up to the store's `deferral` (10 ms)
-    /// for another write's transaction and share its sync: nobody listens for it (the call is
-    /// being handed over while it is stored).
+    /// Returns once they are durable. The write may wait about the store's `deferral` (by
+    /// default 2 ms) for another write's transaction and share its sync. The caller's session
+    /// ends, and Asterisk moves the call on to its queue, only after this returns.
     public func recordCall(_ call: CallRecord, decisions: [(decision: RoutingDecisionInput, at: Date)] = []) async throws {
         let decisions = decisions.map { ($0.decision, Timestamp.text($0.at)) }
         try await groupCommit.write(deferrable: true) { db in
