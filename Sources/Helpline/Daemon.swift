@@ -3,6 +3,7 @@ public import AMIClient
 public import Foundation
 public import HTTPAPI
 import IVR
+import Synchronization
 public import Logging
 public import Prometheus
 public import Routing
@@ -286,9 +287,21 @@ struct CheckpointService: Service {
 
     func run() async throws {
         let logger = logger
+        // A failure that lasts (a full disk) would fail every 50 ms: logged once a minute.
+        let lastLogged = Mutex<(at: ContinuousClock.Instant?, since: Int)>((nil, 0))
         await cancelWhenGracefulShutdown {
             await checkpointer.run { error in
-                logger.warning("WAL checkpoint failed; it is tried again shortly", metadata: ["error": "\(error)"])
+                let failures = lastLogged.withLock { last -> Int? in
+                    last.since += 1
+                    let now = ContinuousClock.now
+                    if let at = last.at, now - at < .seconds(60) { return nil }
+                    defer { last = (now, 0) }
+                    return last.since
+                }
+                guard let failures else { return }
+                logger.warning(
+                    "WAL checkpoint failed; it is tried again every 50 ms (logged at most once a minute)",
+                    metadata: ["error": "\(error)", "failures": "\(failures)"])
             }
         }
     }

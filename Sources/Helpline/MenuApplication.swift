@@ -245,6 +245,8 @@ public struct HelplineMenuApplication: MenuApplication {
     }
 
     public func callEnded(_ state: CallState, outcome: CallOutcome) async {
+        // A read started with the call that no action took (the caller hung up before).
+        (state.applicationMemo as? Memo)?.openTicketsRead?.cancel()
         let text: String
         switch outcome {
         case .hungUpByMenu: text = "completed"

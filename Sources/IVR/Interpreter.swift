@@ -144,8 +144,9 @@ public protocol MenuApplication: Sendable {
     /// Called once when the call leaves the menu, however it ends; records the call and, for a
     /// caller who hung up after choosing where to go but before a ticket, a callback.
     func callEnded(_ state: CallState, outcome: CallOutcome) async
-    /// Called once before the call's first node with the actions its menu can reach: the
-    /// application may start reading what they will need, while the first prompts play.
+    /// Called once before the call's first node with the actions the menu's nodes call
+    /// (``Menu/actions``): the application may start reading what they will need, while the
+    /// first prompts play.
     func callStarting(_ state: inout CallState, actions: Set<Action.Kind>)
 }
 

@@ -52,9 +52,10 @@ func waitFor(_ condition: () async throws -> Bool) async throws {
     /// Alone, a call's row is written once its deferral has passed.
     @Test func aCallRowAloneIsWrittenAfterItsDeferral() async throws {
         let file = try TemporaryDatabase()
-        let store = TicketStore(database: try HelplineDatabase(path: file.path), deferral: .milliseconds(300))
+        let store = TicketStore(database: try HelplineDatabase(path: file.path), deferral: .seconds(1))
         let recorded = Task { try await store.recordCall(Self.call("1795000000.2")) }
-        try await waitFor { store.groupCommitStatistics.waiting == 1 }
+        // Seen waiting (or, on a machine too busy to look within the second, already written).
+        try await waitFor { store.groupCommitStatistics.waiting == 1 || store.groupCommitStatistics.transactions == 1 }
         try await recorded.value
         #expect(try await store.call(uniqueid: "1795000000.2")?.outcome == "handed_off:queue")
         let statistics = store.groupCommitStatistics
@@ -134,6 +135,10 @@ func waitFor(_ condition: () async throws -> Bool) async throws {
         let running = Task { await checkpointer.run(every: .milliseconds(5)) { error in failures.withLock { $0.append("\(error)") } } }
         var created = 0
         while try fileSize() == initial || created < 100 {
+            guard created < 5_000 else {
+                Issue.record("5,000 tickets written and nothing checkpointed into the file: \(failures.withLock { $0 })")
+                break
+            }
             _ = try await store.createTicket(complaint("1795000005.\(created)"), actor: "ivr")
             created += 1
         }
