@@ -71,8 +71,9 @@ public final class AGIServer: Sendable {
         var shuttingDown = false
         var connections: [ObjectIdentifier: any Channel] = [:]
         var active = 0
-        /// Session tasks not yet returned, by their connection's identity (a handler may still be
-        /// storing what a caller gave after its connection closed).
+        /// Session tasks not yet returned, by their channel's identity like `connections` (a
+        /// handler may still be storing what a caller gave after its connection closed; its
+        /// `AGIConnection` keeps the channel, so the identity is not reused meanwhile).
         var sessions: [ObjectIdentifier: Task<Void, Never>] = [:]
         /// Set when ``run(onListening:)`` is cancelled: every session task is cancelled, and so
         /// is any started later.
@@ -234,23 +235,22 @@ public final class AGIServer: Sendable {
         let connection = AGIConnection(channel: child, handler: handler, flags: flags, overLimit: overLimit, logger: logger, peer: peer)
         // The task's first job is queued on this event loop before the channel's registration,
         // so the session waits for its environment block before any byte can arrive.
-        let key = ObjectIdentifier(connection)
         // Started and recorded under one lock: a cancellation either sees the task or has
         // already set `cancelled`, and the task cannot report its end before it is recorded.
         state.withLock { state in
             let session = Task(executorPreference: parts.executor) {
                 await self.runSession(connection)
-                self.sessionReturned(key)
+                self.sessionReturned(id)
             }
-            state.sessions[key] = session
+            state.sessions[id] = session
             if state.cancelled { session.cancel() }
         }
     }
 
     /// Called once by each session task when its handler has returned.
-    private func sessionReturned(_ key: ObjectIdentifier) {
+    private func sessionReturned(_ id: ObjectIdentifier) {
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            state.sessions[key] = nil
+            state.sessions[id] = nil
             guard state.sessions.isEmpty else { return nil }
             defer { state.sessionsDone = nil }
             return state.sessionsDone
