@@ -190,7 +190,6 @@ public struct MenuInterpreter: Sendable {
         handOff: (_ outcome: CallOutcome, _ state: CallState) async throws -> Value
     ) async throws -> Value {
         let (outcome, state) = await walkCall(on: channel, state: initial)
-        let application = self.application
         async let stored: Void = application.callEnded(state, outcome: outcome)
         let handedOff: Result<Value, any Error>
         do {

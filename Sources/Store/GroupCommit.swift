@@ -45,11 +45,11 @@ final class GroupCommitWriter: Sendable {
         /// transaction to ride in.
         var deferredDrainScheduled = false
 
-        /// Marks a deferred drain scheduled; `.afterDeferral` when the caller must schedule it.
-        mutating func scheduleDeferredDrain() -> Start {
-            guard !deferredDrainScheduled else { return .none }
+        /// Marks a deferred drain scheduled; true when the caller must start its timer.
+        mutating func claimDeferredDrain() -> Bool {
+            guard !deferredDrainScheduled else { return false }
             deferredDrainScheduled = true
-            return .afterDeferral
+            return true
         }
     }
 
@@ -102,19 +102,23 @@ final class GroupCommitWriter: Sendable {
                 state.pending.append(job)
                 if !deferrable { state.urgent += 1 }
                 if state.draining { return .none }
-                if deferrable { return state.scheduleDeferredDrain() }
+                if deferrable { return state.claimDeferredDrain() ? .afterDeferral : .none }
                 state.draining = true
                 return .now
             }
             switch start {
             case .now: queue.async { self.drain() }
-            case .afterDeferral: queue.asyncAfter(deadline: .now() + deferral) { self.deferredDrain() }
+            case .afterDeferral: startDeferralTimer()
             case .none: break
             }
         }
     }
 
-    fileprivate enum Start { case now, afterDeferral, none }
+    private enum Start { case now, afterDeferral, none }
+
+    private func startDeferralTimer() {
+        queue.asyncAfter(deadline: .now() + deferral) { self.deferredDrain() }
+    }
 
     /// Drains the deferred writes that no other write's transaction took in the meantime.
     private func deferredDrain() {
@@ -146,7 +150,7 @@ final class GroupCommitWriter: Sendable {
                 if state.urgent == 0 && !deferredDue {
                     // Only deferred writes left: they wait for the next write's transaction.
                     state.draining = false
-                    return ([], state.scheduleDeferredDrain() == .afterDeferral)
+                    return ([], state.claimDeferredDrain())
                 }
                 let count = min(state.pending.count, Self.maximumBatch)
                 let batch = Array(state.pending.prefix(count))
@@ -154,9 +158,7 @@ final class GroupCommitWriter: Sendable {
                 state.urgent -= batch.reduce(0) { $0 + ($1.deferrable ? 0 : 1) }
                 return (batch, false)
             }
-            if scheduleDeferred {
-                queue.asyncAfter(deadline: .now() + deferral) { self.deferredDrain() }
-            }
+            if scheduleDeferred { startDeferralTimer() }
             if batch.isEmpty { return }
             nonisolated(unsafe) var completions: [Completion] = []
             completions.reserveCapacity(batch.count)

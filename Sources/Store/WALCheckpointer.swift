@@ -23,15 +23,12 @@ public final class WALCheckpointer: Sendable {
     public static let defaultInterval: Duration = .milliseconds(50)
 
     private let connection: DatabaseQueue
-    /// The database file's path.
-    public let path: String
 
     /// Opens a connection of its own to the database file at `path` (in WAL mode already).
     public init(path: String) throws {
         var configuration = Configuration()
         configuration.label = "helpline.checkpoint"
         self.connection = try DatabaseQueue(path: path, configuration: configuration)
-        self.path = path
     }
 
     /// One PASSIVE checkpoint: the WAL's frames and how many of them are now in the file.
@@ -60,12 +57,12 @@ public final class WALCheckpointer: Sendable {
             } catch {
                 break
             }
-            await checkpoint(onFailure: onFailure)
+            await checkpointReportingFailure(onFailure)
         }
-        await checkpoint(onFailure: onFailure)
+        await checkpointReportingFailure(onFailure)
     }
 
-    private func checkpoint(onFailure: (any Error) -> Void) async {
+    private func checkpointReportingFailure(_ onFailure: (any Error) -> Void) async {
         do {
             try await checkpoint()
         } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY {
