@@ -53,7 +53,10 @@ public final class HelplineDatabase: Sendable {
     public init(path: String, migrate: Bool = true, checkpoints: CheckpointPolicy = .automatic) throws(DatabaseOpenError) {
         do {
             writer = try DatabasePool(path: path, configuration: Self.configuration(checkpoints: checkpoints))
-            try writer.write { db in
+            try writer.writeWithoutTransaction { db in
+                // GRDB sets `synchronous = NORMAL` on a pool's writer when it turns WAL on, after
+                // `prepareDatabase` has run: FULL again, on the one connection that writes.
+                try db.execute(sql: "PRAGMA synchronous = FULL")
                 try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS helpline_open_check(x); DROP TABLE helpline_open_check")
             }
         } catch {

@@ -9,8 +9,12 @@ import Testing
         let database = try HelplineDatabase(path: path)
         #expect(try database.journalMode() == "wal")
         #expect(FileManager.default.fileExists(atPath: path))
-        let synchronous = try database.writer.read { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
-        #expect(synchronous == 2, "synchronous=FULL")
+        // On the connection that writes (GRDB sets NORMAL on a pool's writer when it turns WAL
+        // on) and on a reader.
+        let writing = try database.writer.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
+        #expect(writing == 2, "synchronous=FULL on the writer")
+        let reading = try database.writer.read { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
+        #expect(reading == 2, "synchronous=FULL on a reader")
     }
 
     @Test func refusesAPathItCannotOpenWithAClearMessage() throws {
