@@ -3,7 +3,6 @@ public import AMIClient
 public import Foundation
 public import HTTPAPI
 import IVR
-import Synchronization
 public import Logging
 public import Prometheus
 public import Routing
@@ -31,8 +30,6 @@ public struct HelplineDaemon: Sendable {
     /// One client per configured AMI endpoint.
     public let amiClients: [AMIClient]
     let database: HelplineDatabase
-    /// Copies the WAL back into the database file off the writer's thread.
-    let checkpointer: WALCheckpointer
     /// Tickets, calls and routing decisions.
     public let store: TicketStore
     /// The call flows and the routing directory, reloadable.
@@ -57,15 +54,13 @@ public struct HelplineDaemon: Sendable {
     public init(configuration: HelplineConfiguration, metrics: PrometheusCollectorRegistry? = nil, logger: Logger) throws {
         self.configuration = configuration
         self.logger = logger
-        // No commit waits for a checkpoint: a connection of its own runs them (`WALCheckpointer`).
-        let database = try HelplineDatabase(path: configuration.databasePath, migrate: false, checkpoints: .background)
+        let database = try HelplineDatabase(path: configuration.databasePath, migrate: false)
         let pending = try database.migrationStatus().pending
         try database.migrate()
         for migration in pending {
             logger.notice("Database migrated", metadata: ["database": "\(database.path)", "migration": "\(migration)"])
         }
         self.database = database
-        self.checkpointer = try WALCheckpointer(path: database.path)
         let store = TicketStore(database: database)
         self.store = store
         let board = LiveStateBoard()
@@ -253,11 +248,8 @@ public struct HelplineDaemon: Sendable {
                     metadata: ["open_files": "\(files)", "needed": "\(needed)"])
             }
         }
-        // Services shut down in reverse order: the checkpointer, first here, stops last, after
-        // every service that writes.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] =
-            [.init(service: CheckpointService(checkpointer: checkpointer, logger: logger))]
-            + [.init(service: AGIService(server: agiServer))]
+            [.init(service: AGIService(server: agiServer))]
             + amiClients.map { client in
                 let store = store, flows = flows, logger = logger, pbx = client.configuration.name
                 return .init(service: AMIService(client: client) { event in
@@ -276,34 +268,6 @@ public struct HelplineDaemon: Sendable {
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()
-    }
-}
-
-/// The WAL checkpointer as a lifecycle service: it checkpoints until graceful shutdown, then
-/// once more.
-struct CheckpointService: Service {
-    let checkpointer: WALCheckpointer
-    let logger: Logger
-
-    func run() async throws {
-        let logger = logger
-        // A failure that lasts (a full disk) would fail every 50 ms: logged once a minute.
-        let lastLogged = Mutex<(at: ContinuousClock.Instant?, since: Int)>((nil, 0))
-        await cancelWhenGracefulShutdown {
-            await checkpointer.run { error in
-                let failures = lastLogged.withLock { last -> Int? in
-                    last.since += 1
-                    let now = ContinuousClock.now
-                    if let at = last.at, now - at < .seconds(60) { return nil }
-                    defer { last = (now, 0) }
-                    return last.since
-                }
-                guard let failures else { return }
-                logger.warning(
-                    "WAL checkpoint failed; it is tried again every 50 ms (logged at most once a minute)",
-                    metadata: ["error": "\(error)", "failures": "\(failures)"])
-            }
-        }
     }
 }
 

@@ -13,30 +13,7 @@ public import GRDB
 /// is spoken to the caller only after its commit returns, so every commit syncs the WAL:
 /// `FULL`. Group commit (``TicketStore``) keeps throughput up by sharing one sync between
 /// many callers' writes.
-///
-/// Checkpoints: by default SQLite copies the WAL back into the database file inside the
-/// commit that takes the WAL past 1,000 pages. The daemon opens the file with
-/// ``CheckpointPolicy/background`` and runs a ``WALCheckpointer`` instead, so no commit waits
-/// for a checkpoint.
 public final class HelplineDatabase: Sendable {
-    /// Who copies the WAL back into the database file.
-    public enum CheckpointPolicy: Sendable {
-        /// SQLite's own: the commit that takes the WAL past 1,000 pages does it (commands, tests).
-        case automatic
-        /// A ``WALCheckpointer`` on a connection of its own (the daemon) copies the pages;
-        /// the writer checkpoints only when the WAL reaches
-        /// ``HelplineDatabase/backgroundCheckpointSafetyPages``. By then the checkpointer has
-        /// copied nearly all of it, so that checkpoint is short; after it the WAL starts again
-        /// from its beginning (under steady writes a checkpoint on another connection never
-        /// finds the WAL all copied at a moment the writer could restart it). A checkpointer
-        /// that stopped cannot let the WAL grow without bound.
-        case background
-    }
-
-    /// With ``CheckpointPolicy/background``, the WAL size (pages of 4 KiB) at which the writer
-    /// checkpoints itself (about 40 MB).
-    public static let backgroundCheckpointSafetyPages = 10_000
-
     /// The connection pool (one writer, concurrent readers), or a queue for in-memory databases.
     public let writer: any DatabaseWriter
     /// The file's path as given (`:memory:` for an in-memory database).
@@ -48,11 +25,9 @@ public final class HelplineDatabase: Sendable {
     /// Throws ``DatabaseOpenError`` naming the path and the reason when the file cannot be
     /// opened or written (missing directory, no permission, not a database) or when a newer
     /// Helpline has already migrated it beyond what this build knows.
-    ///
-    /// `checkpoints` says who copies the WAL back into the file (``CheckpointPolicy``).
-    public init(path: String, migrate: Bool = true, checkpoints: CheckpointPolicy = .automatic) throws(DatabaseOpenError) {
+    public init(path: String, migrate: Bool = true) throws(DatabaseOpenError) {
         do {
-            writer = try DatabasePool(path: path, configuration: Self.configuration(checkpoints: checkpoints))
+            writer = try DatabasePool(path: path, configuration: Self.configuration())
             try writer.writeWithoutTransaction { db in
                 // GRDB sets `synchronous = NORMAL` on a pool's writer when it turns WAL on, after
                 // `prepareDatabase` has run: FULL again, on the one connection that writes.
@@ -78,7 +53,7 @@ public final class HelplineDatabase: Sendable {
         return database
     }
 
-    private static func configuration(checkpoints: CheckpointPolicy = .automatic) -> Configuration {
+    private static func configuration() -> Configuration {
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)
         configuration.foreignKeysEnabled = true
@@ -90,9 +65,6 @@ public final class HelplineDatabase: Sendable {
             // undo pages in a sub-journal, by default a file in /var/tmp. In memory it costs a
             // few pages per write instead of thousands of small file writes per second.
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
-            if case .background = checkpoints {
-                try db.execute(sql: "PRAGMA wal_autocheckpoint = \(backgroundCheckpointSafetyPages)")
-            }
         }
         return configuration
     }
