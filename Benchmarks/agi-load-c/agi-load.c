@@ -1529,7 +1529,7 @@ int main(int argc, char **argv) {
                 (unsigned long long)file_limit, (unsigned long long)needed);
 
     // The environment block of a real Asterisk 22 for AGI(agi://HOST:PORT/bench,1076,5550100)
-    // (shared/captures/agi/normal-session-inbound.txt), as Script.swift builds it.
+    // (Tests/Fixtures/captures/agi/normal-session-inbound.txt), as Script.swift builds it.
     const char *script = G.ivr ? "inbound" : "bench";
     if (G.ivr) ivr_setup();
     int n = snprintf(G.head, sizeof G.head,

@@ -1,6 +1,6 @@
 public import Foundation
 
-/// A wire transcript from `../shared/captures` (format in captures/INDEX.md): one TCP
+/// A wire transcript from `Tests/Fixtures/captures` (format in its INDEX.md): one TCP
 /// connection, `<` lines from Asterisk, `>` lines to Asterisk, `#` comments.
 public struct Capture: Sendable {
     /// One line of the transcript.
@@ -22,11 +22,11 @@ public struct Capture: Sendable {
     /// The events in wire order.
     public let events: [Event]
 
-    /// The captures folder beside the repository (`../shared/captures`).
+    /// The captures kept in the repository (`Tests/Fixtures/captures`).
     public static let directory: URL = {
         var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }  // Tests/AGITestSupport/Captures.swift -> repo
-        return url.deletingLastPathComponent().appendingPathComponent("shared/captures")
+        for _ in 0..<2 { url.deleteLastPathComponent() }  // Tests/AGITestSupport/Captures.swift -> Tests
+        return url.appendingPathComponent("Fixtures/captures")
     }()
 
     /// Loads `agi/<name>` or `ami/<name>`.

@@ -6,8 +6,8 @@ import Darwin
 #endif
 
 /// The default recorded stream: everything a client with `Events: on` received during three
-/// helpline calls (Asterisk 22.10.1), from the captures beside the repository.
-public let defaultCapturePath = "../../shared/captures/ami/three-calls-queue-event-stream-full.txt"
+/// helpline calls (Asterisk 22.10.1), from the repository's test fixtures.
+public let defaultCapturePath = "../Tests/Fixtures/captures/ami/three-calls-queue-event-stream-full.txt"
 
 /// ``recordedEvents(capturePath:)``, or exits 66 with a message naming `tool` when the file
 /// holds no events.

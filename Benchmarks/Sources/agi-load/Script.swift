@@ -45,7 +45,7 @@ enum Script {
 }
 
 /// Builds environment blocks shaped like the one a real Asterisk 22 sends for
-/// `AGI(agi://127.0.0.1:PORT/bench,1076,5550100)` (see shared/captures/agi/normal-session-inbound.txt).
+/// `AGI(agi://127.0.0.1:PORT/bench,1076,5550100)` (see Tests/Fixtures/captures/agi/normal-session-inbound.txt).
 struct EnvironmentBlock: Sendable {
     private let head: [UInt8]
     private let middle: [UInt8]
