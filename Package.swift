@@ -10,12 +10,13 @@ let package = Package(
     name: "helpline",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "helpline", targets: ["helpline"]),
+        .executable(name: "helpline", targets: ["HelplineCLI"]),
         .library(name: "AGIServer", targets: ["AGIServer"]),
         .library(name: "AMIClient", targets: ["AMIClient"]),
-        .library(name: "Helpline", targets: ["Helpline"]),
+        .library(name: "HelplineApp", targets: ["HelplineApp"]),
         .library(name: "Store", targets: ["Store"]),
         .library(name: "Routing", targets: ["Routing"]),
+        .library(name: "HelplineDomain", targets: ["HelplineDomain"]),
         .library(name: "HTTPAPI", targets: ["HTTPAPI"]),
     ],
     dependencies: [
@@ -55,14 +56,17 @@ let package = Package(
         ),
         // Reading YAML files with every problem at its line and column (configuration, directory, menus).
         .target(name: "YAMLSupport", dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: strict),
+        // Ticket values, numbers and their check digit, the lifecycle, routing decisions and their
+        // reasons: no persistence, no wire, Foundation only.
+        .target(name: "HelplineDomain", swiftSettings: strict),
         .target(
             name: "Routing",
-            dependencies: ["Store", "YAMLSupport", .product(name: "Yams", package: "Yams")],
+            dependencies: ["HelplineDomain", "YAMLSupport", .product(name: "Yams", package: "Yams")],
             swiftSettings: strict
         ),
         .target(
             name: "Store",
-            dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["HelplineDomain", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict
         ),
         .target(
@@ -74,7 +78,7 @@ let package = Package(
         .target(
             name: "HTTPAPI",
             dependencies: [
-                "AGIServer", "AMIClient", "Routing", "Store",
+                "AGIServer", "AMIClient", "Routing", "Store", "HelplineDomain",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -85,10 +89,11 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The application: configuration, wiring of the services, the actions menus call, outbound, notifications.
         .target(
-            name: "Helpline",
+            name: "HelplineApp",
             dependencies: [
-                "AGIServer", "AMIClient", "Routing", "Store", "IVR", "HTTPAPI",
+                "AGIServer", "AMIClient", "HelplineDomain", "Routing", "Store", "IVR", "HTTPAPI",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -102,10 +107,11 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The `helpline` executable (the product keeps that name): serve, call, demo, menus, tickets, db ….
         .executableTarget(
-            name: "helpline",
+            name: "HelplineCLI",
             dependencies: [
-                "Helpline", "Store", "Routing", "IVR", "AMIClient", "HTTPAPI", "YAMLSupport",
+                "HelplineApp", "HelplineDomain", "Store", "Routing", "IVR", "AMIClient", "HTTPAPI", "YAMLSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -157,20 +163,20 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "RoutingTests", dependencies: ["Routing", "Store", "YAMLSupport", "AGITestSupport"], swiftSettings: strict),
+        .testTarget(name: "RoutingTests", dependencies: ["Routing", "HelplineDomain", "Store", "YAMLSupport", "AGITestSupport"], swiftSettings: strict),
         .testTarget(
             name: "StoreTests",
-            dependencies: ["Store", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["Store", "HelplineDomain", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict
         ),
         // The child process the crash-safety test kills with SIGKILL mid-write.
-        .executableTarget(name: "StoreCrashWriter", dependencies: ["Store"], path: "Tests/StoreCrashWriter", swiftSettings: strict),
+        .executableTarget(name: "StoreCrashWriter", dependencies: ["Store", "HelplineDomain"], path: "Tests/StoreCrashWriter", swiftSettings: strict),
         .testTarget(name: "IVRTests", dependencies: ["IVR", "YAMLSupport"], swiftSettings: strict),
-        .testTarget(name: "HelplineTests", dependencies: ["Helpline", "Store", "HTTPAPI", "IVR", "Routing"], swiftSettings: strict),
+        .testTarget(name: "HelplineTests", dependencies: ["HelplineApp", "HelplineDomain", "Store", "HTTPAPI", "IVR", "Routing"], swiftSettings: strict),
         .testTarget(
             name: "HTTPAPITests",
             dependencies: [
-                "HTTPAPI", "Store", "Routing", "AMIClient", "AGIServer", "AGITestSupport", "AMITestSupport",
+                "HTTPAPI", "HelplineDomain", "Store", "Routing", "AMIClient", "AGIServer", "AGITestSupport", "AMITestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -184,7 +190,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "AGIServer", "Helpline", "Store", "Routing", "IVR", "AGITestSupport", "AMIClient", "AMITestSupport", "HTTPAPI",
+                "AGIServer", "HelplineApp", "HelplineDomain", "Store", "Routing", "IVR", "AGITestSupport", "AMIClient", "AMITestSupport", "HTTPAPI",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

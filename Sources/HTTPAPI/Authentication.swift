@@ -4,7 +4,7 @@ public import Foundation
 import Hummingbird
 import Logging
 import NIOCore
-public import Store
+public import HelplineDomain
 import Synchronization
 
 /// What a token may do.

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import Store
+import HelplineDomain
 
 /// `/api/v1/campaigns…`: outbound campaigns' progress, starting and pausing them, and their
 /// results (JSON, or CSV with `Accept: text/csv`), as `helpline campaigns` does.

@@ -2,6 +2,7 @@ import AMIClient
 import Foundation
 import Prometheus
 import Store
+import HelplineDomain
 import Synchronization
 
 /// Sets the gauges `/metrics` shows that are read, not counted: open tickets by department

@@ -1,5 +1,6 @@
 import Foundation
 import Store
+import HelplineDomain
 
 /// A ticket as the API shows it. The caller's full number is included: officers call the
 /// citizen back. (Logs never carry it: see ``PhoneNumber/masked(_:)``.)

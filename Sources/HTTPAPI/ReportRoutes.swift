@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Store
+import HelplineDomain
 
 /// `GET /api/v1/reports/daily`: per local day and department, calls offered to its queues,
 /// answered, abandoned, service level, average wait and talk time (from AMI's queue events),

@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import Routing
+import HelplineDomain
 import Store
 
 /// `/api/v1/tickets…`: list, read, resolve, reassign, annotate, and web intake.

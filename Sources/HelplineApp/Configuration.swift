@@ -2,6 +2,7 @@ public import AGIServer
 public import AMIClient
 import Foundation
 public import HTTPAPI
+import HelplineDomain
 public import Logging
 import Store
 public import YAMLSupport

@@ -10,6 +10,7 @@ public import ServiceLifecycle
 public import Store
 import UnixSignals
 public import YAMLSupport
+import HelplineDomain
 
 /// The helpline daemon: the services `helpline serve` runs, wired from a configuration.
 ///

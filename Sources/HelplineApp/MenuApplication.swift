@@ -4,6 +4,7 @@ public import IVR
 public import Logging
 public import Routing
 public import Store
+import HelplineDomain
 
 /// The application behind the menus' actions: tickets in the store, decisions from routing
 /// over the live queue figures.

@@ -7,6 +7,7 @@ public import CoreMetrics
 import Synchronization
 import YAMLSupport
 import Yams
+import HelplineDomain
 
 /// How the daemon places the calls it owes: feedback calls after resolutions and callbacks
 /// (the `outbound` section of the configuration). Without the section nothing is dialled; the

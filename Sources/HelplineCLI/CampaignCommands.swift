@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
-import Helpline
+import HelplineApp
+import HelplineDomain
 import IVR
 import Store
 import YAMLSupport

@@ -2,7 +2,8 @@ import AMIClient
 import ArgumentParser
 import Foundation
 import HTTPAPI
-import Helpline
+import HelplineDomain
+import HelplineApp
 import Logging
 import Metrics
 import Prometheus

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
-import Helpline
+import HelplineApp
+import HelplineDomain
 import Store
 
 /// `helpline outbox`: the notifications waiting, sent and given up, for administrators.

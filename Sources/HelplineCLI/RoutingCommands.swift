@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Routing
+import HelplineDomain
 import Store
 
 /// `helpline routing`: routing decisions, for administrators.

@@ -1,17 +1,17 @@
-import Foundation
+package import Foundation
 
 /// Times as the database stores them: UTC text `YYYY-MM-DD HH:MM:SS.SSS`, the format GRDB
 /// and SQLite's date functions read, converted without Foundation's formatters (they cost
 /// more than the rest of a ticket write together; see BENCHMARKS.md).
-enum Timestamp {
+package enum Timestamp {
     /// The text for `date`, rounded to the millisecond.
-    static func text(_ date: Date) -> String {
+    package static func text(_ date: Date) -> String {
         format(milliseconds: Int64((date.timeIntervalSince1970 * 1000).rounded()), iso8601: false)
     }
 
     /// `YYYY-MM-DDTHH:MM:SSZ`, the fraction of a second dropped: what `JSONEncoder`'s
     /// `.iso8601` date strategy writes.
-    static func iso8601(_ date: Date) -> String {
+    package static func iso8601(_ date: Date) -> String {
         format(milliseconds: Int64(date.timeIntervalSince1970.rounded(.down)) * 1000, iso8601: true)
     }
 
@@ -52,7 +52,7 @@ enum Timestamp {
     }
 
     /// The date in `text` (`YYYY-MM-DD HH:MM:SS` with optional `.S…` fraction), nil if malformed.
-    static func date(_ text: String) -> Date? {
+    package static func date(_ text: String) -> Date? {
         var text = text
         return text.withUTF8 { bytes -> Date? in
             guard bytes.count >= 19 else { return nil }
@@ -92,7 +92,7 @@ enum Timestamp {
     }
 
     /// The days of `month` in `year` (proleptic Gregorian): 2026-02-31 is no date.
-    static func daysIn(month: Int64, year: Int64) -> Int64 {
+    package static func daysIn(month: Int64, year: Int64) -> Int64 {
         switch month {
         case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
         case 4, 6, 9, 11: 30
@@ -101,7 +101,7 @@ enum Timestamp {
     }
 
     /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
-    static func days(year: Int64, month: Int64, day: Int64) -> Int64 {
+    package static func days(year: Int64, month: Int64, day: Int64) -> Int64 {
         let y = month <= 2 ? year - 1 : year
         let era = (y >= 0 ? y : y - 399) / 400
         let yearOfEra = y - era * 400
@@ -111,7 +111,7 @@ enum Timestamp {
     }
 
     /// The proleptic Gregorian date of a day count since 1970-01-01 (civil_from_days).
-    static func civil(days: Int64) -> (year: Int64, month: Int64, day: Int64) {
+    package static func civil(days: Int64) -> (year: Int64, month: Int64, day: Int64) {
         let z = days + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
         let dayOfEra = z - era * 146_097

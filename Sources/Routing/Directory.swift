@@ -1,25 +1,5 @@
 public import Foundation
-public import Store
-
-/// A queue on one Asterisk server: the PBX's name (as configured for its AMI endpoint) and
-/// the queue's name in its `queues.conf`.
-public struct QueueRef: Hashable, Sendable, Codable, Comparable, CustomStringConvertible {
-    /// The PBX.
-    public var pbx: String
-    /// The queue.
-    public var queue: String
-
-    /// A queue reference.
-    public init(pbx: String, queue: String) {
-        self.pbx = pbx
-        self.queue = queue
-    }
-
-    /// `queue@pbx`.
-    public var description: String { "\(queue)@\(pbx)" }
-
-    public static func < (a: QueueRef, b: QueueRef) -> Bool { (a.pbx, a.queue) < (b.pbx, b.queue) }
-}
+public import HelplineDomain
 
 /// A department's queues on one PBX.
 public struct DepartmentQueues: Hashable, Sendable {

@@ -1,5 +1,5 @@
 import Foundation
-import Store
+import HelplineDomain
 public import YAMLSupport
 import Yams
 

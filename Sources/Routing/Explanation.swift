@@ -1,5 +1,5 @@
 public import Foundation
-public import Store
+public import HelplineDomain
 
 /// What a stored routing decision's `inputs` column holds: the call, the figures of the
 /// queues that were weighed, and the outcome, so the decision can be explained later.
@@ -132,7 +132,7 @@ extension DecisionInputs {
 /// Explanations of stored decisions for administrators (`helpline routing explain`).
 public enum RoutingExplanation {
     /// What the caller chose, what the queues looked like and why the call went where it went.
-    public static func text(_ stored: Store.RoutingDecision) -> String {
+    public static func text(_ stored: HelplineDomain.RoutingDecision) -> String {
         var lines = ["decision \(stored.id) at \(RoutingReason.time(stored.decidedAt))\(stored.callUniqueid.map { " for call \($0)" } ?? "")"]
         if let inputs = try? DecisionInputs(json: stored.inputs) {
             let call = inputs.call

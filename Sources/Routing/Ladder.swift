@@ -1,5 +1,5 @@
 public import Foundation
-public import Store
+public import HelplineDomain
 
 /// What the escalation ladder says to do with a ticket.
 public struct LadderDecision: Hashable, Sendable {

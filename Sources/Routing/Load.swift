@@ -1,4 +1,5 @@
 public import Foundation
+public import HelplineDomain
 
 /// One queue's live figures, as routing needs them (the AMI live state maps onto this).
 public struct QueueLoad: Hashable, Sendable, Codable {

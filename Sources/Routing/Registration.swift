@@ -1,5 +1,5 @@
 public import Foundation
-public import Store
+public import HelplineDomain
 
 /// A complaint ready to be stored: the routing decision, the ticket it makes and the decision's
 /// record, all from one call to ``Directory/registration(_:load:now:source:callerName:descriptionRecording:descriptionText:)``.

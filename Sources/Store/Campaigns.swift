@@ -1,4 +1,5 @@
 public import Foundation
+import HelplineDomain
 import GRDB
 
 /// One contact of an outbound campaign, as imported.

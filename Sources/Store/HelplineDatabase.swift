@@ -1,4 +1,4 @@
-public import GRDB
+import GRDB
 
 /// The helpline's SQLite database file: opened, checked and migrated.
 ///
@@ -15,7 +15,7 @@ public import GRDB
 /// many callers' writes.
 public final class HelplineDatabase: Sendable {
     /// The connection pool (one writer, concurrent readers), or a queue for in-memory databases.
-    public let writer: any DatabaseWriter
+    let writer: any DatabaseWriter
     /// The file's path as given (`:memory:` for an in-memory database).
     public let path: String
 

@@ -1,4 +1,5 @@
 public import Foundation
+import HelplineDomain
 import GRDB
 
 /// What kind of call the helpline places.

@@ -1,5 +1,6 @@
 public import Foundation
-public import GRDB
+public import HelplineDomain
+import GRDB
 
 /// What an outbox message is delivered as.
 public enum OutboxKind: String, Codable, Sendable, CaseIterable {
@@ -92,7 +93,7 @@ public struct NotificationPolicy: Sendable {
 }
 
 /// An outbox row as stored, with the number of the ticket it belongs to.
-public struct OutboxEntry: Sendable, Hashable, FetchableRecord {
+public struct OutboxEntry: Sendable, Hashable {
     /// The row id.
     public var id: Int64
     /// How it is delivered.
@@ -141,7 +142,7 @@ public struct OutboxEntry: Sendable, Hashable, FetchableRecord {
     }
 
     /// Decodes a row of `outbox` (with `number` from a join to `tickets`, if present).
-    public init(row: Row) throws {
+    init(row: Row) {
         id = row["id"]
         kind = OutboxKind(rawValue: row["kind"]) ?? .sms
         ticketID = row["ticket_id"]
@@ -155,6 +156,16 @@ public struct OutboxEntry: Sendable, Hashable, FetchableRecord {
         lastError = row["last_error"]
         createdAt = row["created_at"]
         sentAt = row["sent_at"]
+    }
+
+    /// The entry of the first row `statement` yields.
+    static func fetchOne(_ statement: Statement, arguments: StatementArguments) throws -> OutboxEntry? {
+        try Row.fetchOne(statement, arguments: arguments).map(OutboxEntry.init(row:))
+    }
+
+    /// The entries of every row `statement` yields.
+    static func fetchAll(_ statement: Statement, arguments: StatementArguments) throws -> [OutboxEntry] {
+        try Row.fetchAll(statement, arguments: arguments).map(OutboxEntry.init(row:))
     }
 }
 

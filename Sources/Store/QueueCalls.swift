@@ -1,4 +1,5 @@
 public import Foundation
+import HelplineDomain
 import GRDB
 
 /// What AMI says about a caller in a queue, as the store keeps it.

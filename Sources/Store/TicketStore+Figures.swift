@@ -1,7 +1,13 @@
 public import Foundation
+public import HelplineDomain
 import GRDB
 
 extension TicketStore {
+    /// How many tickets the database holds, in every state.
+    public func ticketCount() async throws -> Int {
+        try await database.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tickets") ?? 0 }
+    }
+
     /// Open tickets counted by department and status (the metrics' gauges). Final states are
     /// not counted: they only grow; the daily report counts them per day.
     public func openTicketCounts() async throws -> [TicketCount] {

@@ -1,4 +1,5 @@
 public import Foundation
+public import HelplineDomain
 import GRDB
 
 /// Tickets, their history, calls and routing decisions: the helpline's write and query API.
@@ -329,11 +330,11 @@ public final class TicketStore: Sendable {
         let key = try Self.validNumber(number)
         return try await database.writer.read { db in
             guard let ticket = try Ticket.fetchOne(db.cachedStatement(sql: "SELECT * FROM tickets WHERE number = ?"), arguments: [key]) else { return nil }
-            let events = try TicketEvent.fetchAll(db.cachedStatement(sql: "SELECT * FROM ticket_events WHERE ticket_id = ? ORDER BY id"), arguments: [ticket.id])
-            let decisions = try RoutingDecision.fetchAll(
+            let events = try DecodedRow<TicketEvent>.all(db.cachedStatement(sql: "SELECT * FROM ticket_events WHERE ticket_id = ? ORDER BY id"), arguments: [ticket.id])
+            let decisions = try DecodedRow<RoutingDecision>.all(
                 db.cachedStatement(sql: "SELECT * FROM routing_decisions WHERE ticket_id = ? UNION SELECT * FROM routing_decisions WHERE call_uniqueid = ? ORDER BY id"),
                 arguments: [ticket.id, ticket.callUniqueid])
-            let call = try ticket.callUniqueid.flatMap { try CallRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM calls WHERE uniqueid = ?"), arguments: [$0]) }
+            let call = try ticket.callUniqueid.flatMap { try DecodedRow<CallRecord>.one(db.cachedStatement(sql: "SELECT * FROM calls WHERE uniqueid = ?"), arguments: [$0]) }
             return TicketHistory(ticket: ticket, events: events, decisions: decisions, call: call)
         }
     }
@@ -341,14 +342,14 @@ public final class TicketStore: Sendable {
     /// The routing decisions made for a call, in order.
     public func decisions(callUniqueid: String) async throws -> [RoutingDecision] {
         try await database.writer.read { db in
-            try RoutingDecision.fetchAll(db.cachedStatement(sql: "SELECT * FROM routing_decisions WHERE call_uniqueid = ? ORDER BY id"), arguments: [callUniqueid])
+            try DecodedRow<RoutingDecision>.all(db.cachedStatement(sql: "SELECT * FROM routing_decisions WHERE call_uniqueid = ? ORDER BY id"), arguments: [callUniqueid])
         }
     }
 
     /// The IVR session with this uniqueid.
     public func call(uniqueid: String) async throws -> CallRecord? {
         try await database.writer.read { db in
-            try CallRecord.fetchOne(db.cachedStatement(sql: "SELECT * FROM calls WHERE uniqueid = ?"), arguments: [uniqueid])
+            try DecodedRow<CallRecord>.one(db.cachedStatement(sql: "SELECT * FROM calls WHERE uniqueid = ?"), arguments: [uniqueid])
         }
     }
 

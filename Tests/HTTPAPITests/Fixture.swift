@@ -3,6 +3,7 @@ import AGITestSupport
 import AMIClient
 import Foundation
 import HTTPAPI
+import HelplineDomain
 import Hummingbird
 import HummingbirdTesting
 import Logging

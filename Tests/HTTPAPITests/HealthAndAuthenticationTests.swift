@@ -2,6 +2,7 @@ import AGIServer
 import AMIClient
 import Foundation
 @testable import HTTPAPI
+import HelplineDomain
 import Hummingbird
 import HummingbirdTesting
 import NIOCore

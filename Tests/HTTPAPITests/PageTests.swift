@@ -1,6 +1,7 @@
 import AMIClient
 import Foundation
 @testable import HTTPAPI
+import HelplineDomain
 import Hummingbird
 import HummingbirdTesting
 import Store

@@ -2,6 +2,7 @@ import AMIClient
 import AMITestSupport
 import Foundation
 import HTTPAPI
+import HelplineDomain
 import Hummingbird
 import HummingbirdTesting
 import Logging

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPAPI
+import HelplineDomain
 import Hummingbird
 import HummingbirdTesting
 import Routing

@@ -1,10 +1,11 @@
 import AGIServer
 import Foundation
 import HTTPAPI
+import HelplineDomain
 import IVR
 import Testing
 
-@testable import Helpline
+@testable import HelplineApp
 
 @Suite struct ConfigurationTests {
     @Test func noFileAndAnEmptyFileMeanTheDocumentedDefaults() throws {

@@ -1,8 +1,9 @@
 import Foundation
 import Store
+import HelplineDomain
 import Testing
 
-@testable import Helpline
+@testable import HelplineApp
 
 @Suite struct NotificationConfigurationTests {
     @Test func withoutTheSectionNothingIsQueued() throws {

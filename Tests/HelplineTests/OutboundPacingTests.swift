@@ -1,6 +1,7 @@
 import AMIClient
 import Foundation
-@testable import Helpline
+@testable import HelplineApp
+import HelplineDomain
 import Routing
 import Store
 import Testing

@@ -2,7 +2,8 @@ import AMIClient
 import AMITestSupport
 import AGITestSupport
 import Foundation
-import Helpline
+import HelplineApp
+import HelplineDomain
 import Logging
 import Routing
 import Store

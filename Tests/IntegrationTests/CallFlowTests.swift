@@ -1,7 +1,8 @@
 import AGITestSupport
 import AMIClient
 import Foundation
-import Helpline
+import HelplineApp
+import HelplineDomain
 import Logging
 import NIOCore
 import Store

@@ -2,7 +2,8 @@ import AGITestSupport
 import AMIClient
 import AMITestSupport
 import Foundation
-@testable import Helpline
+@testable import HelplineApp
+import HelplineDomain
 import Logging
 import NIOCore
 import Store

@@ -1,5 +1,6 @@
 import Foundation
 import Store
+import HelplineDomain
 import Testing
 
 extension Integration {

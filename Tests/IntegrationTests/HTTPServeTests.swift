@@ -1,6 +1,7 @@
 import Foundation
 import HTTPAPI
-import Helpline
+import HelplineDomain
+import HelplineApp
 import NIOCore
 import NIOPosix
 import Store

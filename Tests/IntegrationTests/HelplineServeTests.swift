@@ -1,7 +1,8 @@
 import AGIServer
 import AGITestSupport
 import Foundation
-import Helpline
+import HelplineApp
+import HelplineDomain
 import NIOCore
 import Testing
 

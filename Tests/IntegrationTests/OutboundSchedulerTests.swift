@@ -1,7 +1,8 @@
 import AMIClient
 import AMITestSupport
 import Foundation
-@testable import Helpline
+@testable import HelplineApp
+import HelplineDomain
 import Logging
 import MetricsTestKit
 import Store

@@ -1,5 +1,6 @@
 import Foundation
-import Helpline
+import HelplineApp
+import HelplineDomain
 import Logging
 import NIOCore
 import ServiceLifecycle

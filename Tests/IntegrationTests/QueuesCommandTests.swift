@@ -2,7 +2,8 @@ import AGITestSupport
 import AMIClient
 import AMITestSupport
 import Foundation
-import Helpline
+import HelplineApp
+import HelplineDomain
 import Testing
 
 extension Integration {

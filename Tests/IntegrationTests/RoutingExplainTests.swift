@@ -1,5 +1,6 @@
 import Foundation
 import Routing
+import HelplineDomain
 import Store
 import Testing
 

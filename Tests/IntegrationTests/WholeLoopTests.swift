@@ -2,7 +2,8 @@ import AGITestSupport
 import AMITestSupport
 import Foundation
 import HTTPAPI
-import Helpline
+import HelplineDomain
+import HelplineApp
 import NIOCore
 import NIOPosix
 import Store

@@ -1,6 +1,6 @@
 import Foundation
 import Routing
-import Store
+import HelplineDomain
 import Testing
 import YAMLSupport
 

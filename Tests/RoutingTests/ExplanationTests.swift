@@ -1,5 +1,6 @@
 import Foundation
 @testable import Routing
+import HelplineDomain
 import Store
 import Testing
 

@@ -1,6 +1,6 @@
 import Foundation
 import Routing
-import Store
+import HelplineDomain
 
 /// A small directory: water (with overflow), roads (office hours), a control room for
 /// emergencies, officers per district and for every district, a general queue on pbx1.

@@ -1,6 +1,6 @@
 import Foundation
 import Routing
-import Store
+import HelplineDomain
 import Testing
 
 @Suite struct LadderTests {

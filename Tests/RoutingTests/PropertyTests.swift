@@ -1,7 +1,7 @@
 import AGITestSupport
 import Foundation
 import Routing
-import Store
+import HelplineDomain
 import Testing
 
 @Suite struct PropertyTests {

@@ -1,6 +1,7 @@
 import AGITestSupport
 import Foundation
 import Routing
+import HelplineDomain
 import Testing
 
 @Suite struct WaitEstimateTests {

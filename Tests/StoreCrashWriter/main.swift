@@ -5,6 +5,7 @@
 //     StoreCrashWriter DATABASE [WRITERS]
 import Foundation
 import Store
+import HelplineDomain
 
 let arguments = CommandLine.arguments
 guard arguments.count >= 2 else {

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
-import Store
+@testable import Store
+import HelplineDomain
 import Testing
 
 /// Polls `condition` every 5 ms for up to 30 s.

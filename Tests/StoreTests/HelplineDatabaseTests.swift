@@ -1,5 +1,6 @@
 import Foundation
-import Store
+@testable import Store
+import HelplineDomain
 import Testing
 
 @Suite struct HelplineDatabaseTests {

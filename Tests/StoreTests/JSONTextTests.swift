@@ -1,5 +1,6 @@
 import Foundation
 @testable import Store
+import HelplineDomain
 import Testing
 
 /// The hand-written JSON must read exactly as `JSONEncoder`'s (rows written by either are the same).

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
-import Store
+@testable import Store
+import HelplineDomain
 import Testing
 
 @Suite struct MigrationTests {

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Store
+import HelplineDomain
 import Testing
 
 /// A policy like the daemon's: on a resolution, an SMS to the caller and a webhook.

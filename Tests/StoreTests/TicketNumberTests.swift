@@ -1,4 +1,5 @@
 import Store
+import HelplineDomain
 import Testing
 
 @Suite struct TicketNumberTests {

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
-@testable import Store
+import Store
+@testable import HelplineDomain
 import Testing
 
 @Suite struct TimestampTests {

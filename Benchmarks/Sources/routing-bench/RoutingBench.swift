@@ -7,6 +7,7 @@
 import BenchSupport
 import Foundation
 import Routing
+import HelplineDomain
 import Store
 
 var decisions = 2_000_000

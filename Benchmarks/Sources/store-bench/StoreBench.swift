@@ -10,6 +10,7 @@
 import BenchSupport
 import Foundation
 import Store
+import HelplineDomain
 
 struct Options {
     var writers: [Int] = [1, 16, 256]
@@ -83,7 +84,7 @@ for writers in options.writers {
         let duration = sorted[min(sorted.count - 1, Int(Double(sorted.count) * fraction))]
         return String(format: "%.2f", Double(duration.components.attoseconds) / 1e15 + Double(duration.components.seconds) * 1000)
     }
-    let stored = try store.database.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tickets") ?? 0 }
+    let stored = try await store.ticketCount()
     precondition(stored == latencies.count, "every acknowledged creation is stored")
     writeLine(String(format: "%7d  %9d  %7.2f  %11.0f  %6@  %6@  %6@", writers, latencies.count, seconds, Double(latencies.count) / seconds,
                      milliseconds(0.5), milliseconds(0.99), milliseconds(1.0 - 1e-12)))

@@ -2,6 +2,7 @@ import AMIClient
 import Foundation
 import Hummingbird
 import Store
+import HelplineDomain
 
 /// `GET /dashboard`: what the monitoring team watches. Today's calls (IVR sessions, answered
 /// and abandoned in the queues) and complaints, each department's pending, awaiting-feedback,

@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import Store
+import HelplineDomain
 
 /// The department desk: an officer's list of complaints, one complaint with its recording,
 /// history and resolve form, and the recording itself.

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Routing
+import HelplineDomain
 import Store
 
 /// The frame every page shares: head, header with navigation, language switch and sign-out,

@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import Store
+import HelplineDomain
 
 /// The HTML pages: sign-in and sign-out, the monitoring dashboard, the department desk.
 ///

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Store
+import HelplineDomain
 
 /// The languages the pages are written in.
 ///
