@@ -139,7 +139,10 @@ public final class AMIClient: Sendable {
     /// Logs off the current connection (Logoff, then close) and makes ``run()`` return.
     public func shutdown() async {
         stopping.store(true, ordering: .sequentiallyConsistent)
-        if let connection = current.withLock({ $0 }) { await connection.logoff() }
+        if let connection = current.withLock({ $0 }) {
+            await connection.logoff()
+            logger.info("AMI logged off")
+        }
     }
 
     /// The delay before reconnect attempt `failures + 1`: initial·2^failures capped at `maximum`,

@@ -249,26 +249,35 @@ public struct HelplineDaemon: Sendable {
                     metadata: ["open_files": "\(files)", "needed": "\(needed)"])
             }
         }
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] =
-            [.init(service: AGIService(server: agiServer))]
-            + amiClients.map { client in
-                let store = store, flows = flows, logger = logger, pbx = client.configuration.name
-                return .init(service: AMIService(client: client) { event in
-                    await Self.recordQueueCall(event, pbx: pbx, directory: flows.directory, store: store, logger: logger)
-                    await Self.callbackForAbandonment(event, pbx: pbx, directory: flows.directory, store: store, logger: logger)
-                })
-            }
-            + [.init(service: ControlServer(path: configuration.controlSocketPath, commands: Self.controlCommands(board: board, flows: flows), logger: logger))]
-            + [.init(service: httpServer)]
-            + [.init(service: ReloadOnSIGHUP(flows: flows, logger: logger))]
-        if let outboxSender { services.append(.init(service: outboxSender)) }
-        if let outboundScheduler { services.append(.init(service: outboundScheduler)) }
         let group = ServiceGroup(
             configuration: .init(
-                services: services,
+                services: serviceList(),
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()
+    }
+
+    /// The services in the order they start; graceful shutdown stops them one at a time in the
+    /// reverse order, each after the one before it has ended. So FastAGI stops accepting
+    /// first (Asterisk's dialplan falls back) and its sessions drain while everything they use
+    /// still runs; then SIGHUP reloads, the outbound scheduler (no new Originate), the outbox,
+    /// the HTTP API and the control socket stop; the AMI connections log off last, after the
+    /// last call that routes on their live state.
+    func serviceList() -> [ServiceGroupConfiguration.ServiceConfiguration] {
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = amiClients.map { client in
+            let store = store, flows = flows, logger = logger, pbx = client.configuration.name
+            return .init(service: AMIService(client: client) { event in
+                await Self.recordQueueCall(event, pbx: pbx, directory: flows.directory, store: store, logger: logger)
+                await Self.callbackForAbandonment(event, pbx: pbx, directory: flows.directory, store: store, logger: logger)
+            })
+        }
+        services.append(.init(service: ControlServer(path: configuration.controlSocketPath, commands: Self.controlCommands(board: board, flows: flows), logger: logger)))
+        services.append(.init(service: httpServer))
+        if let outboxSender { services.append(.init(service: outboxSender)) }
+        if let outboundScheduler { services.append(.init(service: outboundScheduler)) }
+        services.append(.init(service: ReloadOnSIGHUP(flows: flows, logger: logger)))
+        services.append(.init(service: AGIService(server: agiServer)))
+        return services
     }
 }
 

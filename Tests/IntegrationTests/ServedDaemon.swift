@@ -65,10 +65,18 @@ final class ServedDaemon: Sendable {
     /// The log so far.
     var log: String { output.text.withLock { $0 } }
 
+    /// Sends SIGTERM and returns at once: the daemon drains and stops in its own time.
+    func terminate() {
+        running.withLock { running in running?.process.terminate() }
+    }
+
+    /// Whether the process is still running.
+    var isRunning: Bool { running.withLock { $0?.process.isRunning ?? false } }
+
     /// Sends SIGTERM, waits for the exit, and returns its status and the whole log.
     func stop() -> (status: Int32, log: String) {
         guard let (process, errors) = running.withLock({ $0 }) else { return (-1, log) }
-        process.terminate()
+        if process.isRunning { process.terminate() }
         process.waitUntilExit()
         errors.fileHandleForReading.readabilityHandler = nil
         let rest = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
