@@ -145,13 +145,15 @@ public final class CallFlows: Sendable {
                     session.logger.warning("Prompts missing in the caller's language", metadata: ["prompts": "\(state.missingPrompts.joined(separator: ", "))"])
                 }
                 switch outcome {
-                case .handedOff(let action):
-                    // A caller who chose to wait after a callback offer (or whose menu makes no
-                    // offer) is in the queue like any other: the dialplan sees `queue`.
-                    let routeAction = state.variables["route_action"].map { $0 == "callback_offer" ? "queue" : $0 }
-                    try await session.setVariable("HELPLINE_ACTION", routeAction ?? action)
-                    try await session.setVariable("HELPLINE_QUEUE", state.variables["queue"] ?? "")
-                    try await session.setVariable("HELPLINE_PRIORITY", state.variables["priority"] ?? "0")
+                case .handedOff:
+                    // The call's one decision, typed: a caller who chose to wait after a callback
+                    // offer (or whose menu makes no offer) is in the queue like any other, and a
+                    // decision that sends the call to no queue leaves the action and queue empty
+                    // (the dialplan's fallback takes the call).
+                    let handOff = (state.applicationMemo as? HelplineMenuApplication.Memo)?.queueHandOff
+                    try await session.setVariable("HELPLINE_ACTION", handOff?.action.rawValue ?? "")
+                    try await session.setVariable("HELPLINE_QUEUE", handOff?.queue.queue ?? "")
+                    try await session.setVariable("HELPLINE_PRIORITY", handOff.map { String($0.priority) } ?? "0")
                     try await session.setVariable("HELPLINE_TICKET", state.variables["ticket"] ?? "")
                 case .failed(let reason):
                     throw AGIError(.commandFailed, "the menu '\(menu.name)' failed: \(reason)")

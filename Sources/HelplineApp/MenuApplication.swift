@@ -41,8 +41,9 @@ public struct HelplineMenuApplication: MenuApplication {
 
     /// What one call keeps between its actions (``CallState/applicationMemo``).
     struct Memo: Sendable {
-        /// The caller's open tickets, read once per call and kept up to date with the ticket
-        /// the call registers: routing sends a repeat caller back to the same department.
+        /// The caller's open tickets as the call began, read once per call: routing sends a
+        /// repeat caller back to the same department. The ticket the call registers is not
+        /// added: the call's decision is made with it, not after it.
         var openTickets: [OpenTicket]?
         /// The read of the caller's open tickets started when the call began (see
         /// ``callStarting(_:actions:)``), until an action takes its result.
@@ -53,6 +54,38 @@ public struct HelplineMenuApplication: MenuApplication {
         /// A callback offered and not yet answered: owed when the caller accepts it or hangs up
         /// before choosing.
         var offeredCallback: OfferedCallback?
+        /// The call's one routing decision: made at registration, or by the first route when
+        /// the call registered nothing. Later routes and the hand-off to the dialplan use it.
+        var routed: Routed?
+
+        /// What the dialplan runs when the call leaves the menu for a queue: the typed hand-off
+        /// of ``routed``'s decision; nil when no decision sends the call to a queue.
+        var queueHandOff: QueueHandOff? { routed?.decision.queueHandOff }
+    }
+
+    /// The call's routing decision with its row for `routing_decisions`.
+    struct Routed: Sendable {
+        /// Where the call goes and why.
+        var decision: CallDecision
+        /// The decision's row.
+        var record: RoutingDecisionInput
+        /// When it was made.
+        var at: Date
+        /// Whether the row is stored already (with the ticket it registered, or by a route).
+        var stored: Bool
+    }
+
+    /// Why a callback is owed, as the callbacks list shows it: the IVR, the outcome and the
+    /// reasons about the queues and hours that decided it (`IVR: callback: no seat is logged in
+    /// to water-l1@pbx1; overflow queue water-overflow@pbx1 has no free seat`).
+    static func callbackReason(_ decision: CallDecision) -> String {
+        let why = decision.reasons.filter { reason in
+            switch reason {
+            case .category, .emergency, .repeatCaller, .officer, .noOfficer, .generalQueue: false
+            default: true
+            }
+        }
+        return "IVR: \(decision.action.rawValue)" + (why.isEmpty ? "" : ": " + why.map(\.description).joined(separator: "; "))
     }
 
     /// What a callback offer would owe.
@@ -106,38 +139,48 @@ public struct HelplineMenuApplication: MenuApplication {
             let registration = directory().registration(
                 call, load: load, now: now, source: .ivr, descriptionRecording: state.variables["recording"].flatMap { $0.isEmpty ? nil : $0 })
             let created = try await store.createTicket(registration.ticket, decision: registration.record, actor: "ivr", at: now)
-            let ticket = created.ticket
-            if !(memo.openTickets ?? []).contains(where: { $0.number == ticket.number }) {
-                memo.openTickets?.insert(OpenTicket(number: ticket.number, category: ticket.category, department: ticket.department), at: 0)
-            }
-            return ActionResult(variables: ["ticket": ticket.number])
+            // The complaint's one decision: the route step uses it. A retried session that found
+            // the call's ticket already there stored no row for it; the route stores it then.
+            memo.routed = Routed(decision: registration.decision, record: registration.record, at: now, stored: created.created)
+            return ActionResult(variables: ["ticket": created.ticket.number])
         case .route:
-            let directory = directory()
-            let (call, load, now) = try await routingInputs(state, &memo)
-            let decision = directory.decide(call, load: load, now: now)
-            let record = decision.record(call: call, load: load, directory: directory, now: now)
-            var variables = ["priority": "\(decision.priority)", "route_action": decision.action.rawValue]
+            let routed: Routed
+            if let known = memo.routed {
+                routed = known
+            } else {
+                // Nothing registered in this call (an agent asked for, an emergency): decide now.
+                let directory = directory()
+                let (call, load, now) = try await routingInputs(state, &memo)
+                let decision = directory.decide(call, load: load, now: now)
+                routed = Routed(decision: decision, record: decision.record(call: call, load: load, directory: directory, now: now), at: now, stored: false)
+            }
+            // Stored once: with the ticket, by this step, or with the call's row.
+            memo.routed = routed
+            let decision = routed.decision
+            var variables = ["priority": "\(decision.priority)"]
             if let queue = decision.queue { variables["queue"] = queue.queue }
             switch decision.action {
             case .queue, .overflowQueue:
                 // Stored with the call's row when the session ends, a few commands later.
-                memo.decisions.append((record, now))
+                if !routed.stored { memo.decisions.append((routed.record, routed.at)) }
+                memo.routed?.stored = true
                 return ActionResult(outcome: "queue", variables: variables)
-            case .callbackOffer where decision.reasons.contains(where: { if case .waitAboveThreshold = $0 { true } else { false } }):
+            case .callbackOffer:
                 // Seats are there but the wait is long: the caller chooses. Nothing is owed
                 // until they accept (or hang up before choosing).
-                try await store.recordDecision(record, at: now)
+                if !routed.stored { try await store.recordDecision(routed.record, at: routed.at) }
+                memo.routed?.stored = true
                 memo.offeredCallback = OfferedCallback(department: decision.department, queue: decision.queue?.queue, ticket: state.variables["ticket"])
                 if let wait = decision.estimatedWaitSeconds { variables["wait_minutes"] = "\(max(1, Int((wait / 60).rounded(.up))))" }
                 return ActionResult(outcome: "callback_offer", variables: variables)
-            case .callbackOffer, .complaintOnly, .closed:
-                try await store.recordDecision(record, at: now)
+            case .callback, .complaintOnly, .closed:
+                if !routed.stored { try await store.recordDecision(routed.record, at: routed.at) }
+                memo.routed?.stored = true
                 // The menu promises a callback: it is owed from this moment.
                 try await store.addCallback(
                     callerNumber: state.caller, callUniqueid: state.uniqueid.isEmpty ? nil : state.uniqueid, department: decision.department,
-                    queue: decision.queue?.queue, reason: "IVR: \(decision.action.rawValue)", ticket: state.variables["ticket"], at: now)
-                let outcome = decision.action == .callbackOffer ? "callback" : decision.action == .complaintOnly ? "complaint_only" : "closed"
-                return ActionResult(outcome: outcome, variables: variables)
+                    queue: decision.queue?.queue, reason: Self.callbackReason(decision), ticket: state.variables["ticket"], at: now())
+                return ActionResult(outcome: decision.action.rawValue, variables: variables)
             }
         case .feedback:
             guard let number = state.variables["ticket"], let history = try await store.history(number: number) else {

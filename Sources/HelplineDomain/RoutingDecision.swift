@@ -72,8 +72,12 @@ public enum RoutingAction: String, Hashable, Sendable, Codable {
     case queue
     /// Into the department's overflow queue.
     case overflowQueue = "overflow_queue"
-    /// Offer a callback instead of waiting (the caller may still choose to wait in ``CallDecision/queue``).
+    /// Seats are there but the wait is long: offer a callback instead of waiting (the caller
+    /// may still choose to wait in ``CallDecision/queue``; nothing is owed until they choose).
     case callbackOffer = "callback_offer"
+    /// No seat can take the call (none serving and no free overflow seat, or the queue full):
+    /// a callback is owed now, for ``CallDecision/queue``.
+    case callback
     /// Outside opening hours: take the complaint and promise a callback.
     case complaintOnly = "complaint_only"
     /// No queue serves this call on this PBX: say so and take the complaint.
@@ -180,5 +184,37 @@ public struct CallDecision: Hashable, Sendable {
         self.officer = officer
         self.estimatedWaitSeconds = estimatedWaitSeconds
         self.reasons = reasons
+    }
+}
+
+/// What the dialplan runs when a call waits in a queue: the channel variables
+/// `HELPLINE_ACTION`, `HELPLINE_QUEUE` and `HELPLINE_PRIORITY`, from the call's one decision.
+public struct QueueHandOff: Hashable, Sendable {
+    /// ``RoutingAction/queue`` or ``RoutingAction/overflowQueue``, nothing else.
+    public var action: RoutingAction
+    /// The queue the call waits in.
+    public var queue: QueueRef
+    /// The queue priority.
+    public var priority: Int
+
+    /// A hand-off from its parts.
+    public init(action: RoutingAction, queue: QueueRef, priority: Int) {
+        self.action = action
+        self.queue = queue
+        self.priority = priority
+    }
+}
+
+extension CallDecision {
+    /// What the dialplan runs when the caller waits in a queue (a declined callback offer waits
+    /// in ``queue`` like a plain ``RoutingAction/queue``); nil when the decision sends the call
+    /// to no queue (a callback owed, a complaint only, closed).
+    public var queueHandOff: QueueHandOff? {
+        guard let queue else { return nil }
+        switch action {
+        case .queue, .callbackOffer: return QueueHandOff(action: .queue, queue: queue, priority: priority)
+        case .overflowQueue: return QueueHandOff(action: .overflowQueue, queue: queue, priority: priority)
+        case .callback, .complaintOnly, .closed: return nil
+        }
     }
 }

@@ -12,9 +12,11 @@ extension Directory {
     /// 3. outside the department's opening hours (never for emergencies): take the complaint;
     /// 4. stale live figures: the department's queue, no callback promise;
     /// 5. no seat serving the queue: the overflow queue if it has a free seat, else a callback
-    ///    (an emergency goes to the overflow if it has any serving seat, else waits);
-    /// 6. the queue full (`maxlen`): a callback (an emergency: the overflow or the queue);
-    /// 7. the estimated wait above the threshold: offer a callback (never to an emergency);
+    ///    owed (``RoutingAction/callback``; an emergency goes to the overflow if it has any
+    ///    serving seat, else waits);
+    /// 6. the queue full (`maxlen`): a callback owed (an emergency: the overflow or the queue);
+    /// 7. the estimated wait above the threshold: offer a callback (``RoutingAction/callbackOffer``,
+    ///    the caller chooses; never to an emergency);
     /// 8. otherwise the queue.
     public func decide(_ call: CallInput, load: LiveLoad, now: Date) -> CallDecision {
         var reasons: [RoutingReason] = []
@@ -123,7 +125,7 @@ extension Directory {
                 }
             } else {
                 reasons.append(.overflowHasNoFreeSeat(overflow))
-                decision.action = .callbackOffer
+                decision.action = .callback
             }
             decision.reasons = reasons
             return decision
@@ -141,7 +143,7 @@ extension Directory {
                     decision.estimatedWaitSeconds = overflowFigures.estimatedWait(defaultTalkSeconds: policy.defaultTalkSeconds)
                 }
             } else {
-                decision.action = .callbackOffer
+                decision.action = .callback
             }
             decision.reasons = reasons
             return decision

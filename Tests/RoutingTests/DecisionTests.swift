@@ -41,12 +41,12 @@ import Testing
         Case(name: "emergency in a department outside its hours is still queued", call: Fixture.call("road-accident"), load: Fixture.load(), action: .queue, queue: "roads", department: "roads", priority: 10, officer: "l1-roads", reason: "category 'road-accident' is an emergency: department 'roads' at top priority"),
         Case(name: "no seat logged in: overflow with free seats", call: Fixture.call("supply"), load: Fixture.load(["water-l1": noSeats]), action: .overflowQueue, queue: "water-overflow", department: "water", officer: "l1-water-07", reason: "overflow queue water-overflow@pbx1 has 2 free seats"),
         Case(name: "all seats paused: overflow", call: Fixture.call("supply"), load: Fixture.load(["water-l1": allPaused]), action: .overflowQueue, queue: "water-overflow", department: "water", officer: "l1-water-07", reason: "all 3 seats of water-l1@pbx1 are paused"),
-        Case(name: "no seat and overflow busy: callback", call: Fixture.call("supply"), load: Fixture.load(["water-l1": noSeats, "water-overflow": busy]), action: .callbackOffer, queue: "water-l1", department: "water", officer: "l1-water-07", reason: "overflow queue water-overflow@pbx1 has no free seat"),
-        Case(name: "no seat and no overflow queue: callback", call: Fixture.call("hospital"), load: Fixture.load(["health": noSeats]), action: .callbackOffer, queue: "health", department: "health", officer: "l1-health", reason: "the department has no overflow queue"),
+        Case(name: "no seat and overflow busy: callback", call: Fixture.call("supply"), load: Fixture.load(["water-l1": noSeats, "water-overflow": busy]), action: .callback, queue: "water-l1", department: "water", officer: "l1-water-07", reason: "overflow queue water-overflow@pbx1 has no free seat"),
+        Case(name: "no seat and no overflow queue: callback", call: Fixture.call("hospital"), load: Fixture.load(["health": noSeats]), action: .callback, queue: "health", department: "health", officer: "l1-health", reason: "the department has no overflow queue"),
         Case(name: "wait above the threshold: offer a callback", call: Fixture.call("supply"), load: Fixture.load(["water-l1": busy]), action: .callbackOffer, queue: "water-l1", department: "water", officer: "l1-water-07", reason: "estimated wait in water-l1@pbx1 is 600 s, above the 300 s threshold: offer a callback"),
         Case(name: "wait within the threshold: queue", call: Fixture.call("supply"), load: Fixture.load(["water-l1": light]), action: .queue, queue: "water-l1", department: "water", officer: "l1-water-07", reason: "estimated wait in water-l1@pbx1 is 120 s, within the 300 s threshold"),
         Case(name: "a department's own threshold", call: Fixture.call("hospital"), load: Fixture.load(["health": light]), action: .callbackOffer, queue: "health", department: "health", officer: "l1-health", reason: "estimated wait in health@pbx1 is 120 s, above the 60 s threshold: offer a callback"),
-        Case(name: "queue full: callback", call: Fixture.call("supply"), load: Fixture.load(["water-l1": full]), action: .callbackOffer, queue: "water-l1", department: "water", officer: "l1-water-07", reason: "water-l1@pbx1 is full (5 waiting, maximum 5)"),
+        Case(name: "queue full: callback", call: Fixture.call("supply"), load: Fixture.load(["water-l1": full]), action: .callback, queue: "water-l1", department: "water", officer: "l1-water-07", reason: "water-l1@pbx1 is full (5 waiting, maximum 5)"),
         Case(name: "stale state: queue, no callback promise", call: Fixture.call("supply"), load: Fixture.load(["water-l1": noSeats], staleSince: Fixture.now.addingTimeInterval(-120)), action: .queue, queue: "water-l1", department: "water", officer: "l1-water-07", reason: "live figures are stale (link down since 2026-11-21T06:48:00Z): queue without a callback promise"),
         Case(name: "old figures count as stale", call: Fixture.call("supply"), load: Fixture.load(["water-l1": busy], asOf: Fixture.now.addingTimeInterval(-31)), action: .queue, queue: "water-l1", department: "water", officer: "l1-water-07", reason: "live figures are stale (last update 2026-11-21T06:49:29Z): queue without a callback promise"),
         Case(name: "a queue without figures: queue", call: Fixture.call("supply"), load: LiveLoad(queues: [:], asOf: Fixture.now), action: .queue, queue: "water-l1", department: "water", officer: "l1-water-07", reason: "no live figures for water-l1@pbx1: queue without a callback promise"),
@@ -66,6 +66,21 @@ import Testing
         #expect(decision.officer == example.officer)
         let reasons = decision.reasons.map(\.description)
         #expect(reasons.contains(example.reason), "reasons: \(reasons)")
+    }
+
+    /// What the dialplan runs: a queue, or a declined callback offer, waits in the decision's
+    /// queue, an overflow in the overflow queue; a callback owed, a complaint or closed hands
+    /// the call to no queue.
+    @Test func onlyAQueueingDecisionHandsTheCallToTheDialplan() {
+        let queue = QueueRef(pbx: "pbx1", queue: "water-l1")
+        func handOff(_ action: RoutingAction) -> QueueHandOff? { CallDecision(action: action, queue: queue, priority: 3).queueHandOff }
+        #expect(handOff(.queue) == QueueHandOff(action: .queue, queue: queue, priority: 3))
+        #expect(handOff(.callbackOffer) == QueueHandOff(action: .queue, queue: queue, priority: 3))
+        #expect(handOff(.overflowQueue) == QueueHandOff(action: .overflowQueue, queue: queue, priority: 3))
+        for action in [RoutingAction.callback, .complaintOnly, .closed] {
+            #expect(handOff(action) == nil, "\(action)")
+        }
+        #expect(CallDecision(action: .queue, priority: 3).queueHandOff == nil, "no queue")
     }
 
     @Test func openingHoursFollowTheLocalWeekAndClock() {

@@ -69,7 +69,7 @@ import Testing
                 call: call, decidedAt: Date(timeIntervalSince1970: 1_795_243_800 + Double(round) * 61.37),
                 figuresAsOf: Date(timeIntervalSince1970: round % 7 == 0 ? 0 : 1_795_243_790.5),
                 staleSince: round % 3 == 0 ? Date(timeIntervalSince1970: 1_795_243_000) : nil, queues: queues,
-                action: [.queue, .overflowQueue, .callbackOffer, .complaintOnly, .closed][round % 5],
+                action: [.queue, .overflowQueue, .callback, .callbackOffer, .complaintOnly, .closed][round % 6],
                 department: round % 8 == 0 ? nil : "water", priority: round % 10, emergency: round % 9 == 0,
                 officer: round % 2 == 0 ? "l1-water-07" : nil, estimatedWaitSeconds: round % 2 == 1 ? Double(round) * 1.5 : nil)
             let ours = inputs.json

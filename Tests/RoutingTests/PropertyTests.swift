@@ -74,7 +74,7 @@ import Testing
 
                 // A decision names an existing queue of the call's PBX, or a callback/complaint.
                 switch decision.action {
-                case .queue, .overflowQueue, .callbackOffer:
+                case .queue, .overflowQueue, .callback, .callbackOffer:
                     let queue = decision.queue
                     #expect(queue != nil && Self.queues(of: directory, pbx: pbx).contains(queue!), "\(decision)")
                 case .complaintOnly, .closed:
@@ -82,8 +82,12 @@ import Testing
                 }
                 // Never a callback for an emergency.
                 if decision.emergency {
-                    #expect(decision.action != .callbackOffer && decision.action != .complaintOnly, "\(decision)")
+                    #expect(decision.action != .callback && decision.action != .callbackOffer && decision.action != .complaintOnly, "\(decision)")
                 }
+                // A callback is offered only for a long wait, and owed only when no seat can take the call.
+                let longWait = decision.reasons.contains { if case .waitAboveThreshold = $0 { true } else { false } }
+                if decision.action == .callbackOffer { #expect(longWait, "\(decision)") }
+                if decision.action == .callback { #expect(!longWait, "\(decision)") }
                 // Never into a queue with no serving seat while an allowed queue has a free one.
                 let fresh = load.staleSince == nil && now.timeIntervalSince(load.asOf) <= directory.policy.staleAfterSeconds
                 if fresh, decision.action == .queue || decision.action == .overflowQueue, let queue = decision.queue, let chosen = figures[queue], chosen.serving == 0 {

@@ -82,7 +82,7 @@ let calls: [CallInput] = (0..<4096).map { index in
 // Warm up, then measure on this thread (one core).
 var sink = 0
 for index in 0..<50_000 { sink &+= directory.decide(calls[index & 4095], load: loads[index & 63], now: now).priority }
-let actionNames: [RoutingAction] = [.queue, .overflowQueue, .callbackOffer, .complaintOnly, .closed]
+let actionNames: [RoutingAction] = [.queue, .overflowQueue, .callback, .callbackOffer, .complaintOnly, .closed]
 var actions = [Int](repeating: 0, count: actionNames.count)
 let start = ContinuousClock.now
 for index in 0..<decisions {
