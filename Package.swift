@@ -51,9 +51,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                "TimeSupport",
             ],
             swiftSettings: strict
         ),
+        // Time as the helpline reckons it: durations in seconds and milliseconds, back-off, daily
+        // windows of local time. Foundation only; every module may use it.
+        .target(name: "TimeSupport", swiftSettings: strict),
         // Reading YAML files with every problem at its line and column (configuration, directory, menus).
         .target(name: "YAMLSupport", dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: strict),
         // Ticket values, numbers and their check digit, the lifecycle, routing decisions and their
@@ -61,24 +65,24 @@ let package = Package(
         .target(name: "HelplineDomain", swiftSettings: strict),
         .target(
             name: "Routing",
-            dependencies: ["HelplineDomain", "YAMLSupport", .product(name: "Yams", package: "Yams")],
+            dependencies: ["HelplineDomain", "TimeSupport", "YAMLSupport", .product(name: "Yams", package: "Yams")],
             swiftSettings: strict
         ),
         .target(
             name: "Store",
-            dependencies: ["HelplineDomain", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["HelplineDomain", "TimeSupport", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict
         ),
         .target(
             name: "IVR",
-            dependencies: ["AGIServer", "YAMLSupport", .product(name: "Yams", package: "Yams")],
+            dependencies: ["AGIServer", "TimeSupport", "YAMLSupport", .product(name: "Yams", package: "Yams")],
             swiftSettings: strict
         ),
         // The HTTP API (JSON under /api/v1, health, metrics) over the store, the live state and the directory.
         .target(
             name: "HTTPAPI",
             dependencies: [
-                "AGIServer", "AMIClient", "Routing", "Store", "HelplineDomain",
+                "AGIServer", "AMIClient", "Routing", "Store", "HelplineDomain", "TimeSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -93,7 +97,7 @@ let package = Package(
         .target(
             name: "HelplineApp",
             dependencies: [
-                "AGIServer", "AMIClient", "HelplineDomain", "Routing", "Store", "IVR", "HTTPAPI",
+                "AGIServer", "AMIClient", "HelplineDomain", "Routing", "Store", "IVR", "HTTPAPI", "TimeSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -111,7 +115,7 @@ let package = Package(
         .executableTarget(
             name: "HelplineCLI",
             dependencies: [
-                "HelplineApp", "HelplineDomain", "Store", "Routing", "IVR", "AMIClient", "HTTPAPI", "YAMLSupport",
+                "HelplineApp", "HelplineDomain", "Store", "Routing", "IVR", "AMIClient", "HTTPAPI", "TimeSupport", "YAMLSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -156,7 +160,7 @@ let package = Package(
         .testTarget(
             name: "AMIClientTests",
             dependencies: [
-                "AMIClient", "AMITestSupport", "AGITestSupport",
+                "AMIClient", "AMITestSupport", "AGITestSupport", "TimeSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -172,7 +176,7 @@ let package = Package(
         // The child process the crash-safety test kills with SIGKILL mid-write.
         .executableTarget(name: "StoreCrashWriter", dependencies: ["Store", "HelplineDomain"], path: "Tests/StoreCrashWriter", swiftSettings: strict),
         .testTarget(name: "IVRTests", dependencies: ["IVR", "YAMLSupport"], swiftSettings: strict),
-        .testTarget(name: "HelplineTests", dependencies: ["HelplineApp", "HelplineDomain", "Store", "HTTPAPI", "IVR", "Routing"], swiftSettings: strict),
+        .testTarget(name: "HelplineTests", dependencies: ["HelplineApp", "HelplineDomain", "TimeSupport", "Store", "HTTPAPI", "IVR", "Routing"], swiftSettings: strict),
         .testTarget(
             name: "HTTPAPITests",
             dependencies: [

@@ -1,5 +1,6 @@
 import Crypto
 public import NIOCore
+import TimeSupport
 
 /// A typed AMI request. The client adds a unique `ActionID` when it sends it.
 ///
@@ -161,7 +162,7 @@ public struct AMIAction: Sendable {
         case .application(let application, let data):
             headers += [("Application", application), ("Data", data)]
         }
-        if let timeout { headers.append(("Timeout", String(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000))) }
+        if let timeout { headers.append(("Timeout", String(timeout.milliseconds))) }
         if let callerID { headers.append(("CallerID", callerID)) }
         for (name, value) in variables { headers.append(("Variable", "\(name)=\(value)")) }
         if let account { headers.append(("Account", account)) }

@@ -4,6 +4,7 @@ public import Logging
 public import NIOCore
 import NIOPosix
 import Synchronization
+import TimeSupport
 
 /// A client for one AMI endpoint that stays connected: it logs in, applies filters, resyncs the
 /// live state, keeps the link alive with Ping, and reconnects forever with capped exponential
@@ -127,8 +128,7 @@ public final class AMIClient: Sendable {
             metrics.connected.record(0)
             if stopping.load(ordering: .relaxed) || Task.isCancelled { break }
             failures = becameLive ? 0 : failures + 1
-            let delay = Self.backoff(failures: failures, initial: configuration.reconnectInitialDelay,
-                                     maximum: configuration.reconnectMaximumDelay, jitter: Double.random(in: 0...1))
+            let delay = reconnectBackoff.delay(afterFailure: failures + 1, jitter: Double.random(in: 0...1))
             logger.info("AMI reconnecting", metadata: ["ami.delay": "\(delay)"])
             metrics.reconnects.increment()
             await sleepUnlessStopping(delay)
@@ -145,12 +145,10 @@ public final class AMIClient: Sendable {
         }
     }
 
-    /// The delay before reconnect attempt `failures + 1`: initial·2^failures capped at `maximum`,
-    /// then scaled by a jitter factor between 0.5 and 1 (`jitter` in 0…1).
-    static func backoff(failures: Int, initial: Duration, maximum: Duration, jitter: Double) -> Duration {
-        let base = initial * (1 << min(failures, 20))
-        let capped = min(base, maximum)
-        return capped * (0.5 + 0.5 * min(max(jitter, 0), 1))
+    /// The wait before each reconnect: the initial delay after a live session ended, doubling
+    /// with every failed attempt up to the maximum, jittered.
+    var reconnectBackoff: ExponentialBackoff {
+        ExponentialBackoff(base: configuration.reconnectInitialDelay, cap: configuration.reconnectMaximumDelay)
     }
 
     private func sleepUnlessStopping(_ delay: Duration) async {

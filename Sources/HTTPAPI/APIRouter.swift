@@ -3,6 +3,7 @@ import Foundation
 public import Hummingbird
 import Logging
 import NIOCore
+import TimeSupport
 
 /// Builds the router of the daemon's HTTP side.
 ///
@@ -139,7 +140,7 @@ struct RequestLogMiddleware: RouterMiddleware {
             "HTTP request",
             metadata: [
                 "http.method": "\(request.method)", "http.path": "\(request.uri.path)", "http.status": "\(response.status.code)",
-                "http.duration_ms": "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)",
+                "http.duration_ms": "\(elapsed.milliseconds)",
             ])
         return response
     }

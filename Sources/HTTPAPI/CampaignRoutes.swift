@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import Store
 import HelplineDomain
+import TimeSupport
 
 /// `/api/v1/campaigns…`: outbound campaigns' progress, starting and pausing them, and their
 /// results (JSON, or CSV with `Accept: text/csv`), as `helpline campaigns` does.
@@ -81,7 +82,7 @@ struct CampaignRoutes: Sendable {
             if let problem = dependencies.callFlows.campaignMenuProblem(campaign.menu) { throw APIError(.campaignNotStartable, problem) }
             var settings = campaign.settings
             if let window = body.window {
-                guard Self.isWindow(window) else { throw APIError(.invalidRequest, "window must be a window of local time like 09:00-18:00, not '\(window)'") }
+                guard LocalTimeWindow(window) != nil else { throw APIError(.invalidRequest, "window must be a window of local time like 09:00-18:00, not '\(window)'") }
                 settings.window = window
             }
             if let attempts = body.maxAttempts {
@@ -136,18 +137,5 @@ struct CampaignRoutes: Sendable {
                           status: $0.status, attempts: $0.attempts, lastResult: $0.lastResult, answeredAt: $0.answeredAt, answers: $0.answers)
                 }))
         }
-    }
-
-    /// `HH:MM-HH:MM` with the start before the end.
-    static func isWindow(_ text: String) -> Bool {
-        let parts = text.split(separator: "-")
-        func minutes(_ part: Substring) -> Int? {
-            let fields = part.split(separator: ":")
-            guard fields.count == 2, fields[0].count == 2, fields[1].count == 2, let hours = Int(fields[0]), let minutes = Int(fields[1]),
-                (0...24).contains(hours), (0..<60).contains(minutes), hours * 60 + minutes <= 1440 else { return nil }
-            return hours * 60 + minutes
-        }
-        guard parts.count == 2, let start = minutes(parts[0]), let end = minutes(parts[1]) else { return false }
-        return start < end
     }
 }

@@ -65,6 +65,14 @@ public struct ControlServer: Service {
         }
     }
 
+    /// The JSON text of `value` (keys sorted), or an error reply when it cannot be encoded.
+    static func jsonReply(_ value: some Encodable) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        guard let data = try? encoder.encode(value) else { return errorReply("cannot encode the reply") }
+        return String(decoding: data, as: UTF8.self)
+    }
+
     /// The JSON text of an error reply.
     static func errorReply(_ message: String) -> String {
         let data = (try? JSONEncoder().encode(["error": message])) ?? Data()

@@ -116,7 +116,7 @@ public struct HelplineDaemon: Sendable {
         guard event.nameIs("QueueCallerAbandon"), let queue = event["Queue"], !queue.isEmpty,
               let caller = event["CallerIDNum"], caller.contains(where: \.isNumber), !caller.contains("unknown")
         else { return }
-        let department = Self.department(ofQueue: queue, pbx: pbx, directory: directory)
+        let department = directory?.department(owningQueue: queue, on: pbx)
         let held = event.int("HoldTime").map { " after \($0) s" } ?? ""
         do {
             try await store.addCallback(
@@ -128,13 +128,6 @@ public struct HelplineDaemon: Sendable {
         }
     }
 
-    /// The department whose queue (or overflow queue) `queue` is on `pbx`.
-    static func department(ofQueue queue: String, pbx: String, directory: Directory?) -> String? {
-        directory?.departments.values.first { department in
-            department.queues[pbx].map { $0.primary == queue || $0.overflow == queue } ?? false
-        }?.id
-    }
-
     /// Keeps the history of queue calls the daily report counts: a caller joining a queue,
     /// answered by a seat (with the wait), the talk ended (with its length), or abandoned.
     public static func recordQueueCall(_ event: AMIMessage, pbx: String, directory: Directory?, store: TicketStore, logger: Logger) async {
@@ -143,7 +136,7 @@ public struct HelplineDaemon: Sendable {
         switch name.lowercased() {
         case "queuecallerjoin":
             let caller = event["CallerIDNum"].flatMap { $0.contains(where: \.isNumber) && !$0.contains("unknown") ? $0 : nil }
-            recorded = .joined(uniqueid: uniqueid, queue: queue, department: department(ofQueue: queue, pbx: pbx, directory: directory), callerNumber: caller)
+            recorded = .joined(uniqueid: uniqueid, queue: queue, department: directory?.department(owningQueue: queue, on: pbx), callerNumber: caller)
         case "agentconnect":
             recorded = .answered(uniqueid: uniqueid, queue: queue, waited: event.int("HoldTime") ?? 0, member: event["MemberName"] ?? event["Interface"])
         case "agentcomplete":
@@ -165,16 +158,10 @@ public struct HelplineDaemon: Sendable {
     /// PBX's general queue.
     static func callbackQueue(_ call: OutboundCall, directory: Directory?, pbx: String) -> String? {
         guard let directory else { return call.queue }
-        var here: Set<String> = directory.generalQueues[pbx].map { [$0] } ?? []
-        for department in directory.departments.values {
-            if let queues = department.queues[pbx] { here.insert(queues.primary); queues.overflow.map { _ = here.insert($0) } }
-        }
-        if let queue = call.queue, here.contains(queue) { return queue }
+        if let queue = call.queue, directory.queues(on: pbx).contains(queue) { return queue }
         // A queue of another PBX (the caller gave up waiting there), or none: the department's
         // queue on the PBX that dials, found from the call or from the queue it waited in.
-        let department = call.department ?? call.queue.flatMap { queue in
-            directory.departments.first { $0.value.queues.values.contains { $0.primary == queue || $0.overflow == queue } }?.key
-        }
+        let department = call.department ?? call.queue.flatMap(directory.department(owningQueue:))
         if let department, let queues = directory.departments[department]?.queues[pbx] { return queues.primary }
         return directory.generalQueues[pbx] ?? call.queue
     }
@@ -187,21 +174,9 @@ public struct HelplineDaemon: Sendable {
     /// reloads the call flows and the routing directory and answers what happened.
     public static func controlCommands(board: LiveStateBoard, flows: CallFlows) -> [String: ControlServer.Command] {
         [
-            "queues": { _ in
-                let report = QueuesReport(snapshot: board.snapshot(), now: Date().timeIntervalSince1970)
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys]
-                guard let data = try? encoder.encode(report) else { return ControlServer.errorReply("cannot encode the report") }
-                return String(decoding: data, as: UTF8.self)
-            },
-            "menus-reload": { _ in
-                let report = flows.reload()
-                let reply = MenusReloadReply(reloaded: report.problems.isEmpty, menus: report.menus, problems: report.problems.map(\.description), notes: report.notes)
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys]
-                guard let data = try? encoder.encode(reply) else { return ControlServer.errorReply("cannot encode the report") }
-                return String(decoding: data, as: UTF8.self)
-            },
+            "queues": { _ in ControlServer.jsonReply(QueuesReport(snapshot: board.snapshot(), now: Date().timeIntervalSince1970)) },
+            // The same outcome the HTTP API's reload answers.
+            "menus-reload": { _ in ControlServer.jsonReply(flows.reload().outcome) },
         ]
     }
 
@@ -364,10 +339,3 @@ struct ReloadOnSIGHUP: Service {
     }
 }
 
-/// The control socket's answer to `menus-reload`.
-struct MenusReloadReply: Codable {
-    var reloaded: Bool
-    var menus: [String]
-    var problems: [String]
-    var notes: [String]
-}

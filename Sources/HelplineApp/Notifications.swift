@@ -2,6 +2,7 @@ import Foundation
 public import Store
 import YAMLSupport
 import Yams
+public import TimeSupport
 
 /// How the daemon notifies citizens and departments when a ticket is resolved: the SMS gateway,
 /// the departments' webhooks, and how the outbox sender delivers them.
@@ -42,15 +43,10 @@ public struct DeliveryPolicy: Sendable, Hashable {
     /// The defaults.
     public init() {}
 
-    /// The delay after failed attempt number `attempt` (1 for the first): `base × 2^(attempt−1)`,
-    /// capped, of which a random half is taken off ("equal jitter"), so that many messages failing
-    /// together do not come back together. `random` is a number in 0…1.
-    public func delay(afterAttempt attempt: Int, random: Double) -> Duration {
-        let exponent = Double(min(max(attempt - 1, 0), 40))
-        let full = min(backoffBase.seconds * pow(2, exponent), backoffCap.seconds)
-        let seconds = full / 2 + full / 2 * min(max(random, 0), 1)
-        return .milliseconds(Int64((seconds * 1000).rounded()))
-    }
+    /// The wait after each failed attempt: `base × 2^(attempt−1)`, capped, of which a random
+    /// half is taken off ("equal jitter"), so that many messages failing together do not come
+    /// back together.
+    public var backoff: ExponentialBackoff { ExponentialBackoff(base: backoffBase, cap: backoffCap) }
 }
 
 /// An HTTP header value, given in the file or read from the environment when the file is loaded.
@@ -124,34 +120,10 @@ enum Template {
         case none, json, percent
     }
 
-    /// The placeholder names in `template`, in order; nil when a `${` is not closed.
-    static func placeholders(_ template: String) -> [String]? {
-        var names: [String] = []
-        var rest = Substring(template)
-        while let start = rest.range(of: "${") {
-            guard let end = rest[start.upperBound...].firstIndex(of: "}") else { return nil }
-            names.append(String(rest[start.upperBound..<end]))
-            rest = rest[rest.index(after: end)...]
-        }
-        return names
-    }
-
-    /// `template` with each known `${name}` replaced by its value, escaped; others are left.
+    /// `template` with each `${name}` replaced by its value, escaped (``Placeholders``: the
+    /// loader refused unknown names, so none is left empty here).
     static func fill(_ template: String, _ values: [String: String], escape: Escape) -> String {
-        var output = ""
-        var rest = Substring(template)
-        while let start = rest.range(of: "${"), let end = rest[start.upperBound...].firstIndex(of: "}") {
-            output += rest[..<start.lowerBound]
-            let name = String(rest[start.upperBound..<end])
-            if let value = values[name] {
-                output += Self.escape(value, escape)
-            } else {
-                output += rest[start.lowerBound...end]
-            }
-            rest = rest[rest.index(after: end)...]
-        }
-        output += rest
-        return output
+        Placeholders.expand(template) { name in values[name].map { Self.escape($0, escape) } }
     }
 
     static func escape(_ value: String, _ escape: Escape) -> String {
@@ -387,7 +359,7 @@ extension YAMLReader {
     }
 
     private func checkPlaceholders(_ node: Node, _ text: String, path: String, allowed: Set<String>) throws(YAMLProblem) {
-        guard let names = Template.placeholders(text) else { throw error(node, "\(path): a '${' is not closed by '}'") }
+        guard let names = Placeholders.names(in: text) else { throw error(node, "\(path): a '${' is not closed by '}'") }
         for name in names where !allowed.contains(name) {
             throw error(node, "\(path): unknown placeholder ${\(name)}; expected one of: \(allowed.sorted().map { "${\($0)}" }.joined(separator: ", "))")
         }

@@ -8,6 +8,7 @@ import Synchronization
 import YAMLSupport
 import Yams
 import HelplineDomain
+public import TimeSupport
 
 /// How the daemon places the calls it owes: feedback calls after resolutions and callbacks
 /// (the `outbound` section of the configuration). Without the section nothing is dialled; the
@@ -27,9 +28,9 @@ public struct OutboundConfiguration: Sendable, Hashable {
     /// How long the citizen's phone may ring.
     public var ringTimeout: Duration = .seconds(45)
     /// When citizens may be called, local time (minutes after midnight, start..<end).
-    public var callingHours = CallingHours(start: 9 * 60, end: 20 * 60)
+    public var callingHours = LocalTimeWindow(start: 9 * 60, end: 20 * 60)
     /// Other hours for some districts.
-    public var districtHours: [String: CallingHours] = [:]
+    public var districtHours: [String: LocalTimeWindow] = [:]
     /// Seconds east of UTC of the local time the hours are in (IST: 19800).
     public var utcOffset = 19_800
     /// Waits before another attempt, by how the last one went.
@@ -49,46 +50,8 @@ public struct OutboundConfiguration: Sendable, Hashable {
     public init() {}
 
     /// The hours that apply in `district`.
-    public func hours(district: String?) -> CallingHours {
+    public func hours(district: String?) -> LocalTimeWindow {
         district.flatMap { districtHours[$0] } ?? callingHours
-    }
-}
-
-/// A daily window of local time, in minutes after midnight, `start..<end`.
-public struct CallingHours: Sendable, Hashable, CustomStringConvertible {
-    /// The first minute.
-    public var start: Int
-    /// The minute after the last.
-    public var end: Int
-
-    /// A window.
-    public init(start: Int, end: Int) {
-        self.start = start
-        self.end = end
-    }
-
-    /// `HH:MM-HH:MM`, as written in the configuration.
-    public init?(_ text: String) {
-        let parts = text.split(separator: "-").map { $0.trimmingCharacters(in: .whitespaces) }
-        func minutes(_ part: String) -> Int? {
-            let fields = part.split(separator: ":")
-            guard fields.count == 2, let hours = Int(fields[0]), let minutes = Int(fields[1]), (0...24).contains(hours), (0..<60).contains(minutes) else { return nil }
-            let total = hours * 60 + minutes
-            return total <= 24 * 60 ? total : nil
-        }
-        guard parts.count == 2, let start = minutes(parts[0]), let end = minutes(parts[1]), start < end else { return nil }
-        self.init(start: start, end: end)
-    }
-
-    /// Whether `date` falls in the window, in local time `utcOffset` seconds east of UTC.
-    public func contains(_ date: Date, utcOffset: Int) -> Bool {
-        let local = Int(date.timeIntervalSince1970.rounded(.down)) + utcOffset
-        let minute = ((local % 86_400) + 86_400) % 86_400 / 60
-        return minute >= start && minute < end
-    }
-
-    public var description: String {
-        String(format: "%02d:%02d-%02d:%02d", start / 60, start % 60, end / 60, end % 60)
     }
 }
 
@@ -125,7 +88,7 @@ public struct OutboundPacing: Sendable {
         var chosen: [(OutboundCall, String?)] = []
         let seconds = now.timeIntervalSince1970
         for call in due where channels > 0 {
-            let hours = call.campaign?.settings.window.flatMap(CallingHours.init) ?? configuration.hours(district: call.district)
+            let hours = call.campaign?.settings.window.flatMap(LocalTimeWindow.init) ?? configuration.hours(district: call.district)
             guard hours.contains(now, utcOffset: configuration.utcOffset) else { continue }
             switch call.kind {
             case .feedback:
@@ -158,7 +121,7 @@ public struct OutboundPacing: Sendable {
         case .busy: wait = configuration.retryAfterBusy
         case .failed: wait = configuration.retryAfterFailure
         }
-        return now.addingTimeInterval(Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18)
+        return now.addingTimeInterval(wait.seconds)
     }
 }
 
@@ -285,7 +248,7 @@ public final class OutboundScheduler: Service, Sendable {
             context = "helpline-campaign"
             variables += [("HELPLINE_MENU", call.campaign?.menu ?? ""), ("HELPLINE_CONTACT", String(call.id))]
         }
-        let channel = configuration.channel.replacingOccurrences(of: "${number}", with: call.phone)
+        let channel = Placeholders.expand(configuration.channel) { $0 == "number" ? call.phone : nil }
         let result: OutboundResult
         do {
             _ = try await client.send(
@@ -340,7 +303,11 @@ extension ConfigurationReader {
             case "pbx": configuration.pbx = try nonEmptyString(value, path: path)
             case "channel":
                 let channel = try nonEmptyString(value, path: path)
-                guard channel.contains("${number}") else { throw error(value, "\(path) must contain ${number} (where the citizen's number goes), like Local/${number}@helpline-outbound") }
+                guard let names = Placeholders.names(in: channel) else { throw error(value, "\(path): a '${' is not closed by '}'") }
+                guard names.contains("number") else { throw error(value, "\(path) must contain ${number} (where the citizen's number goes), like Local/${number}@helpline-outbound") }
+                if let unknown = names.first(where: { $0 != "number" }) {
+                    throw error(value, "\(path): unknown placeholder ${\(unknown)}; the channel knows only ${number}")
+                }
                 configuration.channel = channel
             case "trunk": configuration.trunk = try nonEmptyString(value, path: path)
             case "caller_id": configuration.callerID = try nonEmptyString(value, path: path)
@@ -364,9 +331,9 @@ extension ConfigurationReader {
         return configuration
     }
 
-    private func hours(_ node: Node, path: String) throws(ConfigurationError) -> CallingHours {
+    private func hours(_ node: Node, path: String) throws(ConfigurationError) -> LocalTimeWindow {
         let text = try nonEmptyString(node, path: path)
-        guard let hours = CallingHours(text) else { throw error(node, "\(path) must be a window of local time like \"09:00-20:00\", not '\(text)'") }
+        guard let hours = LocalTimeWindow(text) else { throw error(node, "\(path) must be a window of local time like \"09:00-20:00\", not '\(text)'") }
         return hours
     }
 }

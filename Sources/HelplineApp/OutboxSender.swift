@@ -5,6 +5,7 @@ import Metrics
 import NIOCore
 public import ServiceLifecycle
 public import Store
+import TimeSupport
 
 /// Delivers the outbox: SMS through the gateway and webhooks to department portals, over HTTP.
 ///
@@ -140,7 +141,7 @@ public final class OutboxSender: Service, Sendable {
                 Counter(label: "outbox_sent_total", dimensions: dimensions).increment()
                 logger.debug("Outbox message sent", metadata: metadata)
             case .retry(let reason, let retryAfter) where entry.attempts < policy.maximumAttempts:
-                var delay = policy.delay(afterAttempt: entry.attempts, random: random())
+                var delay = policy.backoff.delay(afterFailure: entry.attempts, jitter: random())
                 if let retryAfter { delay = max(delay, min(retryAfter, policy.backoffCap)) }
                 try await store.recordFailure(entry.id, error: reason, retryAt: Date().addingTimeInterval(delay.seconds))
                 Counter(label: "outbox_failed_total", dimensions: dimensions).increment()

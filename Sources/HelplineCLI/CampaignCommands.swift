@@ -5,6 +5,7 @@ import HelplineDomain
 import IVR
 import Store
 import YAMLSupport
+import TimeSupport
 
 /// `helpline campaigns`: outbound campaigns' contact lists and progress, for administrators.
 struct Campaigns: AsyncParsableCommand {
@@ -99,7 +100,7 @@ struct Campaigns: AsyncParsableCommand {
         @Option(help: ArgumentHelp("The menus folder (default: the configuration's menus.folder).", valueName: "dir")) var menus: String?
 
         func validate() throws {
-            if let window, CallingHours(window) == nil { throw ValidationError("--window must be a window of local time like 09:00-18:00, not '\(window)'") }
+            if let window, LocalTimeWindow(window) == nil { throw ValidationError("--window must be a window of local time like 09:00-18:00, not '\(window)'") }
             if let maxAttempts, !(1...20).contains(maxAttempts) { throw ValidationError("--max-attempts must be 1 to 20, not \(maxAttempts)") }
             if let retryAfter {
                 guard let duration = parseDuration(retryAfter), (60...604_800).contains(duration.components.seconds) else {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import HelplineApp
 import HelplineDomain
+import HTTPAPI
 import IVR
 import NIOCore
 
@@ -23,13 +24,7 @@ struct Menus: AsyncParsableCommand {
 
         func run() async throws {
             let reply = try await control.request("menus-reload")
-            struct Reply: Decodable {
-                var reloaded: Bool
-                var menus: [String]
-                var problems: [String]
-                var notes: [String]
-            }
-            guard let answer = try? JSONDecoder().decode(Reply.self, from: Data(reply.utf8)) else {
+            guard let answer = try? JSONDecoder().decode(ReloadOutcome.self, from: Data(reply.utf8)) else {
                 fail("the daemon answered: \(reply)", code: 70)
             }
             for note in answer.notes { print("note: \(note)") }

@@ -163,17 +163,10 @@ public enum MenuChecker {
         return names
     }
 
-    /// The `${name}` references in a template.
+    /// The `${name}` references in a template (none when a `${` is not closed; the loader
+    /// reports that).
     static func references(in text: String) -> Set<String> {
-        var names: Set<String> = []
-        var rest = Substring(text)
-        while let open = rest.range(of: "${") {
-            rest = rest[open.upperBound...]
-            guard let close = rest.firstIndex(of: "}") else { break }
-            names.insert(String(rest[..<close]))
-            rest = rest[rest.index(after: close)...]
-        }
-        return names
+        Set(Placeholders.names(in: text) ?? [])
     }
 
     /// The successors of a node with the variables each edge sets: a collect or record sets its

@@ -1,5 +1,6 @@
 public import Foundation
 public import HelplineDomain
+import TimeSupport
 
 /// A department's queues on one PBX.
 public struct DepartmentQueues: Hashable, Sendable {
@@ -28,17 +29,8 @@ public struct OpeningHours: Hashable, Sendable {
 
     /// Whether `date` falls in an open interval, local time being `utcOffset` seconds east of UTC.
     public func isOpen(at date: Date, utcOffset: Int) -> Bool {
-        let local = Int64((date.timeIntervalSince1970).rounded(.down)) + Int64(utcOffset)
-        var days = local / 86_400
-        var seconds = local % 86_400
-        if seconds < 0 {
-            seconds += 86_400
-            days -= 1
-        }
-        // 1970-01-01 was a Thursday (weekday 4).
-        let weekday = Int(((days % 7) + 7 + 3) % 7) + 1
-        let minute = Int(seconds / 60)
-        return self.days[weekday]?.contains { $0.contains(minute) } ?? false
+        let local = LocalTimeWindow.local(date, utcOffset: utcOffset)
+        return days[local.weekday]?.contains { $0.contains(local.minute) } ?? false
     }
 }
 
@@ -206,5 +198,40 @@ public struct Directory: Sendable {
             return officer
         }
         return officerIndex[OfficerKey(department: department, level: level, district: nil)]
+    }
+}
+
+extension Directory {
+    /// The department that owns `queue` on `pbx`: one whose own (primary) queue it is, before
+    /// one whose overflow queue it is, and among equals the lowest department id, so the answer
+    /// never depends on dictionary order. A queue that is one department's own queue and
+    /// another's overflow (`health-l1`, the control room's overflow) is the first department's.
+    /// Nil for the general queue and for queues no department has.
+    public func department(owningQueue queue: String, on pbx: String) -> String? {
+        let sorted = departments.values.sorted { $0.id < $1.id }
+        if let own = sorted.first(where: { $0.queues[pbx]?.primary == queue }) { return own.id }
+        return sorted.first(where: { $0.queues[pbx]?.overflow == queue })?.id
+    }
+
+    /// ``department(owningQueue:on:)`` on any PBX, PBX names in ascending order: for a queue
+    /// of another PBX than the one asking.
+    public func department(owningQueue queue: String) -> String? {
+        let pbxs = Set(departments.values.flatMap(\.queues.keys)).sorted()
+        for pbx in pbxs {
+            if let department = department(owningQueue: queue, on: pbx) { return department }
+        }
+        return nil
+    }
+
+    /// Every queue on `pbx` that the directory names: each department's own and overflow
+    /// queues and the general queue.
+    public func queues(on pbx: String) -> Set<String> {
+        var queues: Set<String> = generalQueues[pbx].map { [$0] } ?? []
+        for department in departments.values {
+            guard let own = department.queues[pbx] else { continue }
+            queues.insert(own.primary)
+            if let overflow = own.overflow { queues.insert(overflow) }
+        }
+        return queues
     }
 }

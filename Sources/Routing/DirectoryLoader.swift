@@ -1,5 +1,6 @@
 import Foundation
 import HelplineDomain
+import TimeSupport
 public import YAMLSupport
 import Yams
 
@@ -255,15 +256,7 @@ public enum DirectoryLoader {
         }
 
         static func minutes(_ text: String) -> Range<Int>? {
-            let parts = text.split(separator: "-").map { $0.trimmingSpaces }
-            guard parts.count == 2 else { return nil }
-            func minute(_ clock: Substring) -> Int? {
-                let fields = clock.split(separator: ":")
-                guard fields.count == 2, let hours = Int(fields[0]), let minutes = Int(fields[1]), (0...24).contains(hours), (0...59).contains(minutes), hours * 60 + minutes <= 1440 else { return nil }
-                return hours * 60 + minutes
-            }
-            guard let start = minute(parts[0]), let end = minute(parts[1]), start < end else { return nil }
-            return start..<end
+            LocalTimeWindow(text)?.minutes
         }
 
         mutating func parseCategories(_ node: Node) throws(YAMLProblem) {

@@ -1,6 +1,7 @@
 public import Foundation
 public import HelplineDomain
 import GRDB
+import TimeSupport
 
 /// What an outbox message is delivered as.
 public enum OutboxKind: String, Codable, Sendable, CaseIterable {
@@ -320,10 +321,3 @@ private struct OutboxRetryOutcome: Sendable {
     var result: OutboxRetryResult
 }
 
-extension Duration {
-    /// The duration in seconds, as a floating-point number.
-    var seconds: Double {
-        let parts = components
-        return Double(parts.seconds) + Double(parts.attoseconds) / 1e18
-    }
-}

@@ -174,13 +174,6 @@ extension StringProtocol {
     }
 }
 
-extension Duration {
-    /// The duration in seconds.
-    public var seconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
-    }
-}
-
 /// A line and column.
 struct Position: Hashable, Sendable {
     var line: Int

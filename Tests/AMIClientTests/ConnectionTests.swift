@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import Testing
+import TimeSupport
 
 /// The reconnecting client against a fake Asterisk on a real loopback socket that speaks the
 /// captures' bytes.
@@ -255,10 +256,13 @@ import Testing
     @Test func backoffIsCappedAndJittered() {
         let initial = Duration.milliseconds(500)
         let maximum = Duration.seconds(30)
-        #expect(AMIClient.backoff(failures: 0, initial: initial, maximum: maximum, jitter: 1) == .milliseconds(500))
-        #expect(AMIClient.backoff(failures: 3, initial: initial, maximum: maximum, jitter: 1) == .seconds(4))
-        #expect(AMIClient.backoff(failures: 3, initial: initial, maximum: maximum, jitter: 0) == .seconds(2))
-        #expect(AMIClient.backoff(failures: 60, initial: initial, maximum: maximum, jitter: 1) == .seconds(30))
+        let backoff = ExponentialBackoff(base: initial, cap: maximum)
+        // After a live session ended (no failure yet) the client waits for reconnect attempt 1.
+        #expect(backoff.delay(afterFailure: 1, jitter: 1) == .milliseconds(500))
+        #expect(backoff.delay(afterFailure: 4, jitter: 1) == .seconds(4))
+        #expect(backoff.delay(afterFailure: 4, jitter: 0) == .seconds(2))
+        #expect(backoff.delay(afterFailure: 61, jitter: 1) == .seconds(30))
+        #expect(backoff.delay(afterFailure: 0, jitter: 1) == .milliseconds(500), "a count below 1 is the first failure")
     }
 }
 

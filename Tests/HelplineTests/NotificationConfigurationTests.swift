@@ -4,6 +4,7 @@ import HelplineDomain
 import Testing
 
 @testable import HelplineApp
+import TimeSupport
 
 @Suite struct NotificationConfigurationTests {
     @Test func withoutTheSectionNothingIsQueued() throws {
@@ -129,14 +130,14 @@ import Testing
         var policy = DeliveryPolicy()
         policy.backoffBase = .seconds(30)
         policy.backoffCap = .seconds(3600)
-        #expect(policy.delay(afterAttempt: 1, random: 1) == .seconds(30))
-        #expect(policy.delay(afterAttempt: 1, random: 0) == .seconds(15))
-        #expect(policy.delay(afterAttempt: 2, random: 1) == .seconds(60))
-        #expect(policy.delay(afterAttempt: 5, random: 1) == .seconds(480))
-        #expect(policy.delay(afterAttempt: 8, random: 1) == .seconds(3600), "30 × 2^7 = 3840 s, capped")
-        #expect(policy.delay(afterAttempt: 500, random: 0.5) == .seconds(2700))
+        #expect(policy.backoff.delay(afterFailure: 1, jitter: 1) == .seconds(30))
+        #expect(policy.backoff.delay(afterFailure: 1, jitter: 0) == .seconds(15))
+        #expect(policy.backoff.delay(afterFailure: 2, jitter: 1) == .seconds(60))
+        #expect(policy.backoff.delay(afterFailure: 5, jitter: 1) == .seconds(480))
+        #expect(policy.backoff.delay(afterFailure: 8, jitter: 1) == .seconds(3600), "30 × 2^7 = 3840 s, capped")
+        #expect(policy.backoff.delay(afterFailure: 500, jitter: 0.5) == .seconds(2700))
         for attempt in 1...20 {
-            let delay = policy.delay(afterAttempt: attempt, random: Double.random(in: 0...1))
+            let delay = policy.backoff.delay(afterFailure: attempt, jitter: Double.random(in: 0...1))
             #expect(delay >= .seconds(15) && delay <= .seconds(3600))
         }
     }

@@ -5,6 +5,7 @@ import HelplineDomain
 import Routing
 import Store
 import Testing
+import TimeSupport
 
 @Suite struct OutboundPacingTests {
     // Sat 2026-11-21 12:20 IST (06:50 UTC).
@@ -63,8 +64,8 @@ import Testing
 
     @Test func callingHoursAreLocalAndPerDistrict() {
         let pacing = Self.pacing {
-            $0.callingHours = CallingHours(start: 9 * 60, end: 20 * 60)
-            $0.districtHours["02"] = CallingHours(start: 13 * 60, end: 18 * 60)
+            $0.callingHours = LocalTimeWindow(start: 9 * 60, end: 20 * 60)
+            $0.districtHours["02"] = LocalTimeWindow(start: 13 * 60, end: 18 * 60)
         }
         let due = [Self.feedback(1, district: "01"), Self.feedback(2, district: "02"), Self.feedback(3, district: nil)]
         let state = Self.state(free: [:])
@@ -92,14 +93,19 @@ import Testing
 
     @Test(arguments: [("09:00-20:00", 540, 1200), ("00:00-24:00", 0, 1440), ("13:30-18:05", 810, 1085)])
     func callingHoursAreRead(_ text: String, _ start: Int, _ end: Int) throws {
-        let hours = try #require(CallingHours(text))
+        let hours = try #require(LocalTimeWindow(text))
         #expect(hours.start == start && hours.end == end)
         #expect(hours.description == text)
     }
 
-    @Test(arguments: ["", "9-20", "20:00-09:00", "09:00-25:00", "09:60-10:00", "09:00"])
+    @Test(arguments: [(" 9:00 - 17:30 ", "09:00-17:30"), ("9:00-17:00", "09:00-17:00")])
+    func aWindowMayBeWrittenWithOneDigitHoursAndSpaces(_ text: String, _ written: String) throws {
+        #expect(try #require(LocalTimeWindow(text)).description == written)
+    }
+
+    @Test(arguments: ["", "9-20", "20:00-09:00", "09:00-25:00", "09:60-10:00", "09:00", "9:5-10:00", "+9:00-10:00", "09:00-10:00-11:00", "०९:००-१०:००"])
     func badCallingHoursAreRefused(_ text: String) {
-        #expect(CallingHours(text) == nil)
+        #expect(LocalTimeWindow(text) == nil)
     }
 }
 

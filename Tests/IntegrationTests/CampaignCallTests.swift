@@ -8,6 +8,7 @@ import Logging
 import NIOCore
 import Store
 import Testing
+import TimeSupport
 
 extension Integration {
     /// Outbound campaigns end to end: contacts imported, the campaign started, its calls placed
@@ -132,7 +133,7 @@ extension Integration {
             try await store.startCampaign(named: "menu-gone")
 
             var configuration = OutboundConfiguration()
-            configuration.callingHours = CallingHours(start: 0, end: 24 * 60)
+            configuration.callingHours = LocalTimeWindow(start: 0, end: 24 * 60)
             configuration.maximumChannels = 3
             configuration.callerID = "1076"
             let scheduler = OutboundScheduler(

@@ -7,6 +7,7 @@ import Logging
 import MetricsTestKit
 import Store
 import Testing
+import TimeSupport
 
 extension Integration {
     /// The scheduler against the fake AMI server (the captures' Originate replies) over a real
@@ -45,7 +46,7 @@ extension Integration {
             }
 
             var configuration = OutboundConfiguration()
-            configuration.callingHours = CallingHours(start: 0, end: 24 * 60)
+            configuration.callingHours = LocalTimeWindow(start: 0, end: 24 * 60)
             configuration.trunk = "DAHDI/g1"
             configuration.callerID = "1076"
             configuration.maximumAttempts = 2

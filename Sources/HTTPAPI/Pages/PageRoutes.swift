@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import Store
 import HelplineDomain
+import TimeSupport
 
 /// The HTML pages: sign-in and sign-out, the monitoring dashboard, the department desk.
 ///
@@ -41,8 +42,7 @@ struct PageRoutes: Sendable {
         self.tickets = TicketRoutes(dependencies: dependencies, maxBodySize: configuration.maxBodySize)
         self.tokens = tokens
         self.limiter = limiter
-        let lifetime = configuration.sessionLifetime.components
-        self.sessions = PageSessions(lifetime: Double(lifetime.seconds) + Double(lifetime.attoseconds) / 1e18)
+        self.sessions = PageSessions(lifetime: configuration.sessionLifetime.seconds)
     }
 
     func add(to router: Router<APIRequestContext>) {
