@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "Store", targets: ["Store"]),
         .library(name: "Routing", targets: ["Routing"]),
         .library(name: "HelplineDomain", targets: ["HelplineDomain"]),
+        .library(name: "AsteriskFakes", targets: ["AsteriskFakes"]),
         .library(name: "HTTPAPI", targets: ["HTTPAPI"]),
     ],
     dependencies: [
@@ -115,7 +116,7 @@ let package = Package(
         .executableTarget(
             name: "HelplineCLI",
             dependencies: [
-                "HelplineApp", "HelplineDomain", "Store", "Routing", "IVR", "AMIClient", "HTTPAPI", "TimeSupport", "YAMLSupport",
+                "HelplineApp", "AsteriskFakes", "HelplineDomain", "Store", "Routing", "IVR", "AMIClient", "HTTPAPI", "TimeSupport", "YAMLSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -125,10 +126,23 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Asterisk's side, played from the captures' bytes: the FastAGI client (FakeAsterisk, and
+        // CallPlayer for `helpline call`) and the AMI server (FakeAMIServer) that the tests, the
+        // benchmarks and the CLI share.
+        .target(
+            name: "AsteriskFakes",
+            dependencies: [
+                "AGIServer", "AMIClient",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
         .target(
             name: "AGITestSupport",
             dependencies: [
-                "AGIServer",
+                "AGIServer", "AsteriskFakes",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -139,7 +153,7 @@ let package = Package(
         .testTarget(
             name: "AGIServerTests",
             dependencies: [
-                "AGIServer", "AGITestSupport",
+                "AGIServer", "AGITestSupport", "AsteriskFakes",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -147,27 +161,17 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .target(
-            name: "AMITestSupport",
-            dependencies: [
-                "AMIClient", "AGITestSupport",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-            ],
-            path: "Tests/AMITestSupport",
-            swiftSettings: strict
-        ),
         .testTarget(
             name: "AMIClientTests",
             dependencies: [
-                "AMIClient", "AMITestSupport", "AGITestSupport", "TimeSupport",
+                "AMIClient", "AsteriskFakes", "AGITestSupport", "TimeSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "RoutingTests", dependencies: ["Routing", "HelplineDomain", "Store", "YAMLSupport", "AGITestSupport"], swiftSettings: strict),
+        .testTarget(name: "RoutingTests", dependencies: ["Routing", "HelplineDomain", "Store", "YAMLSupport", "AGITestSupport", "AsteriskFakes"], swiftSettings: strict),
         .testTarget(
             name: "StoreTests",
             dependencies: ["Store", "HelplineDomain", .product(name: "GRDB", package: "GRDB.swift")],
@@ -180,7 +184,7 @@ let package = Package(
         .testTarget(
             name: "HTTPAPITests",
             dependencies: [
-                "HTTPAPI", "HelplineDomain", "Store", "Routing", "AMIClient", "AGIServer", "AGITestSupport", "AMITestSupport",
+                "HTTPAPI", "HelplineDomain", "Store", "Routing", "AMIClient", "AGIServer", "AGITestSupport", "AsteriskFakes",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -194,7 +198,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "AGIServer", "HelplineApp", "HelplineDomain", "Store", "Routing", "IVR", "AGITestSupport", "AMIClient", "AMITestSupport", "HTTPAPI",
+                "AGIServer", "HelplineApp", "HelplineDomain", "Store", "Routing", "IVR", "AGITestSupport", "AMIClient", "AsteriskFakes", "HTTPAPI",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

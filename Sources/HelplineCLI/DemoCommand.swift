@@ -6,6 +6,7 @@ import HelplineDomain
 import Logging
 import NIOCore
 import Store
+import AsteriskFakes
 
 /// `helpline demo`: the whole product in one command, for a newcomer.
 struct Demo: AsyncParsableCommand {

@@ -5,6 +5,7 @@ import HelplineDomain
 import HTTPAPI
 import IVR
 import NIOCore
+import AsteriskFakes
 
 /// `helpline menus`: call flows, for menu authors.
 struct Menus: AsyncParsableCommand {

@@ -3,6 +3,7 @@ import NIOCore
 import Testing
 
 @testable import AGIServer
+import AsteriskFakes
 
 @Suite struct CommandEncodingTests {
     @Test(arguments: [

@@ -3,6 +3,7 @@ import NIOCore
 import Testing
 
 @testable import AGIServer
+import AsteriskFakes
 
 /// Random and mutated input never crashes the codec or leaves the state machine accepting
 /// commands after a protocol error.

@@ -2,6 +2,7 @@ import AGITestSupport
 import Testing
 
 @testable import AGIServer
+import AsteriskFakes
 
 @Suite struct ReplyParsingTests {
     struct Case: Sendable, CustomTestStringConvertible {

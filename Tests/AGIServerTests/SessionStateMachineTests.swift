@@ -3,6 +3,7 @@ import NIOCore
 import Testing
 
 @testable import AGIServer
+import AsteriskFakes
 
 /// What a replayed line produced, in a form tests can compare.
 enum Outcome: Equatable {

@@ -1,4 +1,5 @@
 import AGIServer
+public import AsteriskFakes
 public import NIOCore
 import Synchronization
 

@@ -3,6 +3,7 @@ public import CoreMetrics
 public import Logging
 public import NIOCore
 public import NIOPosix
+import AsteriskFakes
 import Synchronization
 
 /// A log handler that keeps every record in memory, for tests that check what was logged.

@@ -1,11 +1,11 @@
 import AGITestSupport
 @testable import AMIClient
-import AMITestSupport
 import Logging
 import NIOCore
 import NIOPosix
 import Testing
 import TimeSupport
+import AsteriskFakes
 
 /// The reconnecting client against a fake Asterisk on a real loopback socket that speaks the
 /// captures' bytes.

@@ -2,6 +2,7 @@ import AGITestSupport
 @testable import AMIClient
 import NIOCore
 import Testing
+import AsteriskFakes
 
 @Suite struct FramingTests {
     @Test(arguments: try Capture.amiNames())

@@ -2,6 +2,7 @@ import AGITestSupport
 @testable import AMIClient
 import NIOCore
 import Testing
+import AsteriskFakes
 
 @Suite struct LiveStateTests {
     func queueStatusItems(_ name: String = "queue-status-all-queues.txt") throws -> [AMIMessage] {

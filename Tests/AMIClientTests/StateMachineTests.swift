@@ -1,8 +1,8 @@
 import AGITestSupport
-import AMITestSupport
 @testable import AMIClient
 import NIOCore
 import Testing
+import AsteriskFakes
 
 /// Drives the correlation state machine with the bytes of the captures; no sockets.
 @Suite struct StateMachineTests {

@@ -1,6 +1,7 @@
 import AGITestSupport
 @testable import AMIClient
 import NIOCore
+import AsteriskFakes
 
 /// Frames bytes into messages, feeding them `chunk` bytes at a time (all at once when nil).
 func frame(_ bytes: [UInt8], chunk: Int? = nil, banner: Bool = true, limits: AMIFramer.Limits = .init()) throws -> [AMIMessage] {

@@ -12,6 +12,7 @@ import Routing
 import Store
 import Synchronization
 import Testing
+import AsteriskFakes
 
 /// Call flows whose menus, directory and reload outcomes a test sets.
 final class FakeCallFlows: CallFlowsControl {

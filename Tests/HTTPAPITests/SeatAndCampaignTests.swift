@@ -1,5 +1,4 @@
 import AMIClient
-import AMITestSupport
 import Foundation
 import HTTPAPI
 import HelplineDomain
@@ -9,6 +8,7 @@ import Logging
 import NIOCore
 import Store
 import Testing
+import AsteriskFakes
 
 /// `/api/v1/seats` over a real AMI client connected to the fake AMI server (captured replies),
 /// and `/api/v1/campaigns` over a real database.

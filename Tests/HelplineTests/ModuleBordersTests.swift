@@ -33,7 +33,8 @@ import Testing
             "NIOCore", "NIOPosix", "Logging", "Metrics", "CoreMetrics", "Prometheus", "ServiceLifecycle", "UnixSignals",
             "Yams", "AsyncHTTPClient",
         ]),
-        "HelplineCLI": libraries.union(["HelplineApp", "ArgumentParser", "NIOCore", "Logging", "Metrics", "Prometheus", "ServiceLifecycle"]),
+        "AsteriskFakes": ["AGIServer", "AMIClient", "NIOCore", "NIOPosix", "Crypto"],
+        "HelplineCLI": libraries.union(["HelplineApp", "AsteriskFakes", "ArgumentParser", "NIOCore", "Logging", "Metrics", "Prometheus", "ServiceLifecycle"]),
     ]
 
     /// One `import` line of a source file.
@@ -113,8 +114,11 @@ import Testing
         let persistence: Set<String> = ["Store", "GRDB", "PostgresNIO"]
         let wire: Set<String> = ["NIOCore", "NIOPosix", "AGIServer", "AMIClient", "Hummingbird", "AsyncHTTPClient"]
         let policyAndApp: Set<String> = ["Routing", "IVR", "HTTPAPI", "HelplineApp", "HelplineCLI"]
-        for module in ["AGIServer", "AMIClient"] {
-            #expect(Self.allowed[module]!.isDisjoint(with: persistence.union(policyAndApp)), "\(module) is a protocol library")
+        for module in ["AGIServer", "AMIClient", "AsteriskFakes"] {
+            #expect(Self.allowed[module]!.isDisjoint(with: persistence.union(policyAndApp)), "\(module) knows no persistence, policy or application")
+        }
+        for (module, allowed) in Self.allowed where !["HelplineCLI", "AsteriskFakes"].contains(module) {
+            #expect(!allowed.contains("AsteriskFakes"), "\(module) must not link the test peers")
         }
         for module in ["HelplineDomain", "Routing", "TimeSupport"] {
             #expect(Self.allowed[module]!.isDisjoint(with: persistence.union(wire).union(policyAndApp)), "\(module) is pure")

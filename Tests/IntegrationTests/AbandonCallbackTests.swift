@@ -1,5 +1,4 @@
 import AMIClient
-import AMITestSupport
 import AGITestSupport
 import Foundation
 import HelplineApp
@@ -8,6 +7,7 @@ import Logging
 import Routing
 import Store
 import Testing
+import AsteriskFakes
 
 extension Integration {
     /// Every call must be handled: a caller who abandons a queue is called back.

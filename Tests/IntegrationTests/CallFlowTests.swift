@@ -7,6 +7,7 @@ import Logging
 import NIOCore
 import Store
 import Testing
+import AsteriskFakes
 
 extension Integration {
     /// Whole calls through the daemon's real `/inbound` and `/feedback` flows over loopback:

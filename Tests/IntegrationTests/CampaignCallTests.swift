@@ -1,6 +1,5 @@
 import AGITestSupport
 import AMIClient
-import AMITestSupport
 import Foundation
 @testable import HelplineApp
 import HelplineDomain
@@ -9,6 +8,7 @@ import NIOCore
 import Store
 import Testing
 import TimeSupport
+import AsteriskFakes
 
 extension Integration {
     /// Outbound campaigns end to end: contacts imported, the campaign started, its calls placed

@@ -1,6 +1,7 @@
 import AGIServer
 import AGITestSupport
 import Testing
+import AsteriskFakes
 
 extension Integration {
     /// Each capture's Asterisk side, replayed byte for byte over a real loopback socket against

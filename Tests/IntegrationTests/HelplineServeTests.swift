@@ -5,6 +5,7 @@ import HelplineApp
 import HelplineDomain
 import NIOCore
 import Testing
+import AsteriskFakes
 
 extension Integration {
     /// The `helpline` executable itself, started as a process the way an administrator runs it.

@@ -1,5 +1,4 @@
 import AMIClient
-import AMITestSupport
 import Foundation
 @testable import HelplineApp
 import HelplineDomain
@@ -8,6 +7,7 @@ import MetricsTestKit
 import Store
 import Testing
 import TimeSupport
+import AsteriskFakes
 
 extension Integration {
     /// The scheduler against the fake AMI server (the captures' Originate replies) over a real

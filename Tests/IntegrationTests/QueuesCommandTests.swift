@@ -1,10 +1,10 @@
 import AGITestSupport
 import AMIClient
-import AMITestSupport
 import Foundation
 import HelplineApp
 import HelplineDomain
 import Testing
+import AsteriskFakes
 
 extension Integration {
     /// `helpline serve` with an AMI endpoint (a fake Asterisk speaking the captures' bytes) and

@@ -1,12 +1,12 @@
 import AGITestSupport
 import AMIClient
-import AMITestSupport
 import Foundation
 import HelplineApp
 import HelplineDomain
 import Logging
 import NIOCore
 import Testing
+import AsteriskFakes
 
 extension Integration {
     /// Seats logged in, paused and logged out through the fake AMI server, which answers

@@ -6,6 +6,7 @@ import MetricsTestKit
 import NIOCore
 import NIOPosix
 import Testing
+import AsteriskFakes
 
 extension Integration {
     /// The FastAGI server over real loopback sockets, with the fake Asterisk as the peer.

@@ -1,8 +1,8 @@
 import AGITestSupport
-import AMITestSupport
 import Foundation
 import NIOCore
 import Testing
+import AsteriskFakes
 
 extension Integration {
     /// On SIGTERM the daemon stops in the order that keeps every call handled: FastAGI stops

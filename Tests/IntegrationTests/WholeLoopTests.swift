@@ -1,5 +1,4 @@
 import AGITestSupport
-import AMITestSupport
 import Foundation
 import HTTPAPI
 import HelplineDomain
@@ -8,6 +7,7 @@ import NIOCore
 import NIOPosix
 import Store
 import Testing
+import AsteriskFakes
 
 extension Integration {
     /// The whole loop of a complaint through `helpline serve` and nothing but real sockets:

@@ -3,6 +3,7 @@ import Foundation
 import Routing
 import HelplineDomain
 import Testing
+import AsteriskFakes
 
 @Suite struct PropertyTests {
     /// A random directory over `pbxs`, with queues that may or may not have an overflow.

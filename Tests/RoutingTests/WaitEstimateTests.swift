@@ -3,6 +3,7 @@ import Foundation
 import Routing
 import HelplineDomain
 import Testing
+import AsteriskFakes
 
 @Suite struct WaitEstimateTests {
     /// One simulated queue: `serving` seats, `available` of them idle and the rest on calls

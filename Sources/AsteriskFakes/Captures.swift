@@ -22,11 +22,12 @@ public struct Capture: Sendable {
     /// The events in wire order.
     public let events: [Event]
 
-    /// The captures kept in the repository (`Tests/Fixtures/captures`).
+    /// The captures kept in the repository (`Tests/Fixtures/captures`), found from this
+    /// source file's place in the checkout (the fakes are for tests and benchmarks built from it).
     public static let directory: URL = {
         var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<2 { url.deleteLastPathComponent() }  // Tests/AGITestSupport/Captures.swift -> Tests
-        return url.appendingPathComponent("Fixtures/captures")
+        for _ in 0..<3 { url.deleteLastPathComponent() }  // Sources/AsteriskFakes/Captures.swift -> repo
+        return url.appendingPathComponent("Tests/Fixtures/captures")
     }()
 
     /// Loads `agi/<name>` or `ami/<name>`.
@@ -124,6 +125,6 @@ public struct Capture: Sendable {
 /// A capture file could not be read.
 public struct CaptureError: Error, CustomStringConvertible {
     public let description: String
-    init(_ description: String) { self.description = description }
+    public init(_ description: String) { self.description = description }
 }
 

@@ -1,6 +1,5 @@
 import AGIServer
 public import NIOCore
-import NIOPosix
 
 /// Plays Asterisk's side of one FastAGI call against a running daemon with scripted keys, the
 /// way `helpline call` lets a menu author try a flow without a PBX.
@@ -82,17 +81,18 @@ public struct CallPlayer: Sendable {
         self.hangUpAtCommand = hangUpAtCommand
     }
 
-    /// The environment block for `script` (`/inbound` or `inbound`).
+    /// The environment block for `script` (`/inbound` or `inbound`): the caller, the dialled
+    /// number as the first argument (as the shipped dialplan passes `${EXTEN}`) and as the
+    /// DNID, the caller as the second.
     public func environment(script: String) -> String {
-        let name = script.hasPrefix("/") ? String(script.dropFirst()) : script
-        var text = "agi_network: yes\nagi_network_script: \(name)\nagi_request: agi://127.0.0.1/\(name)\n"
-        let type = channel.split(separator: "/").first.map(String.init) ?? "Local"
-        text += "agi_channel: \(channel)\nagi_language: \(language)\nagi_type: \(type)\n"
-        text += "agi_uniqueid: \(uniqueid)\nagi_version: 22.10.1\nagi_callerid: \(caller)\nagi_calleridname: helpline call\n"
-        text += "agi_callingpres: 0\nagi_callingani2: 0\nagi_callington: 0\nagi_callingtns: 0\nagi_dnid: \(dnid)\n"
-        text += "agi_rdnis: unknown\nagi_context: helpline-in\nagi_extension: \(dnid)\nagi_priority: 1\nagi_enhanced: 0.0\n"
-        text += "agi_accountcode: \nagi_threadid: 1\nagi_arg_1: \(dnid)\nagi_arg_2: \(caller)\n\n"
-        return text
+        var parts = FakeAsterisk.Environment(script: script, uniqueID: uniqueid, arguments: [dnid, caller])
+        parts.channel = channel
+        parts.language = language
+        parts.callerID = caller
+        parts.callerName = "helpline call"
+        parts.dnid = dnid
+        parts.exten = dnid
+        return FakeAsterisk.environment(parts)
     }
 
     /// Runs the call against the FastAGI server at `address`; `observe` sees each event as it
@@ -104,20 +104,11 @@ public struct CallPlayer: Sendable {
         script: String, to address: SocketAddress, observe: @Sendable (Event) -> Void = { _ in },
         commandLatency: (@Sendable (Duration) -> Void)? = nil
     ) async throws -> (events: [Event], variables: [String: String]) {
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .channelOption(.allowRemoteHalfClosure, value: true)
-            .connect(to: address) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
-                }
-            }
-        return try await channel.executeThenClose { inbound, outbound in
-            try await outbound.write(ByteBuffer(string: environment(script: script)))
+        try await FakeAsterisk.session(to: address) { peer in
+            try await peer.send(environment(script: script))
             var keys = self.keys[...]
             var events: [Event] = []
             var variables: [String: String] = [:]
-            var pending = ByteBuffer()
-            var iterator = inbound.makeAsyncIterator()
             var commands = 0
             var hungUp = false
             var replied: ContinuousClock.Instant?
@@ -125,14 +116,7 @@ public struct CallPlayer: Sendable {
                 events.append(event)
                 observe(event)
             }
-            reading: while true {
-                guard let newline = pending.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) else {
-                    guard var chunk = try await iterator.next() else { break reading }
-                    pending.writeBuffer(&chunk)
-                    continue
-                }
-                let line = pending.readString(length: newline - pending.readerIndex)!
-                pending.moveReaderIndex(forwardBy: 1)
+            reading: while let line = try await peer.readLine() {
                 if let commandLatency, let replied { commandLatency(ContinuousClock.now - replied) }
                 let words = AGICommandLine.words(line)
                 guard let verb = words.first else { continue }
@@ -142,12 +126,12 @@ public struct CallPlayer: Sendable {
                         // The caller hangs up during this command (captures: hangup-during-get-data).
                         hungUp = true
                         record(.hungUp)
-                        try await outbound.write(ByteBuffer(string: verb == "STREAM" ? "200 result=-1 endpos=0\nHANGUP\n" : "200 result=-1\nHANGUP\n"))
+                        try await peer.send(verb == "STREAM" ? "200 result=-1 endpos=0\nHANGUP\n" : "200 result=-1\nHANGUP\n")
                     } else if ["SET", "GET", "NOOP", "VERBOSE"].contains(verb) {
                         if verb == "SET", words.count > 3 { variables[words[2]] = words[3] }
-                        try await outbound.write(ByteBuffer(string: "200 result=1\n"))
+                        try await peer.send("200 result=1\n")
                     } else {
-                        try await outbound.write(ByteBuffer(string: "511 Command Not Permitted on a dead channel or intercept routine\n"))
+                        try await peer.send("511 Command Not Permitted on a dead channel or intercept routine\n")
                     }
                     continue reading
                 }
@@ -197,7 +181,7 @@ public struct CallPlayer: Sendable {
                     reply = "200 result=1\n"
                 case ("HANGUP", _):
                     record(.hungUp)
-                    try await outbound.write(ByteBuffer(string: "200 result=1\nHANGUP\n"))
+                    try await peer.send("200 result=1\nHANGUP\n")
                     replied = nil
                     continue reading
                 case ("ANSWER", _), ("NOOP", _), ("VERBOSE", _):
@@ -206,11 +190,11 @@ public struct CallPlayer: Sendable {
                     record(.other(line))
                     reply = "510 Invalid or unknown command\n"
                 }
-                try await outbound.write(ByteBuffer(string: reply))
+                try await peer.send(reply)
                 if commandLatency != nil { replied = ContinuousClock.now }
             }
             // The server closed its side: Asterisk says HANGUP and closes too.
-            try? await outbound.write(ByteBuffer(string: "HANGUP\n"))
+            try? await peer.send("HANGUP\n")
             return (events, variables)
         }
     }

@@ -1,4 +1,3 @@
-import AGITestSupport
 public import AMIClient
 import Crypto
 import NIOCore

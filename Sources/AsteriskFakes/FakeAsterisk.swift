@@ -44,15 +44,51 @@ public struct FakeAsterisk {
         try await send(Self.environment(script: script, uniqueID: uniqueID, arguments: arguments))
     }
 
-    /// An environment block shaped like `normal-session-inbound.txt`'s.
+    /// An environment block shaped like `normal-session-inbound.txt`'s (a real Asterisk 22's
+    /// for `AGI(agi://127.0.0.1:4573/SCRIPT,ARGS)` on a Local channel).
     public static func environment(script: String, uniqueID: String = "astlab-1795328951.12", arguments: [String] = ["1076", "5550100"]) -> String {
-        var text = "agi_network: yes\nagi_network_script: \(script)\nagi_request: agi://127.0.0.1:4573/\(script)\n"
-        text += "agi_channel: Local/s@dtmf-driver-00000006;1\nagi_language: en\nagi_type: Local\n"
-        text += "agi_uniqueid: \(uniqueID)\nagi_version: 22.10.1\nagi_callerid: 5550100\nagi_calleridname: Lab Caller\n"
-        text += "agi_callingpres: 0\nagi_callingani2: 0\nagi_callington: 0\nagi_callingtns: 0\nagi_dnid: unknown\n"
-        text += "agi_rdnis: unknown\nagi_context: helpline-in\nagi_extension: 1076\nagi_priority: 7\nagi_enhanced: 0.0\n"
+        environment(Environment(script: script, uniqueID: uniqueID, arguments: arguments))
+    }
+
+    /// What varies between the environment blocks the fake sends.
+    public struct Environment: Sendable {
+        /// The script (`inbound`; a leading `/` is dropped).
+        public var script: String
+        /// `agi_uniqueid`.
+        public var uniqueID: String
+        /// `agi_arg_1`, `agi_arg_2` …
+        public var arguments: [String]
+        /// `agi_channel`; its technology is `agi_type`.
+        public var channel = "Local/s@dtmf-driver-00000006;1"
+        /// `agi_language`.
+        public var language = "en"
+        /// `agi_callerid`.
+        public var callerID = "5550100"
+        /// `agi_calleridname`.
+        public var callerName = "Lab Caller"
+        /// `agi_dnid` (`unknown` on a Local channel, as captured).
+        public var dnid = "unknown"
+        /// `agi_extension`.
+        public var exten = "1076"
+
+        /// The parts of an environment block.
+        public init(script: String, uniqueID: String, arguments: [String]) {
+            self.script = script.hasPrefix("/") ? String(script.dropFirst()) : script
+            self.uniqueID = uniqueID
+            self.arguments = arguments
+        }
+    }
+
+    /// The environment block Asterisk 22 sends for `parts`, in its order of lines.
+    public static func environment(_ parts: Environment) -> String {
+        let type = parts.channel.split(separator: "/").first.map(String.init) ?? "Local"
+        var text = "agi_network: yes\nagi_network_script: \(parts.script)\nagi_request: agi://127.0.0.1:4573/\(parts.script)\n"
+        text += "agi_channel: \(parts.channel)\nagi_language: \(parts.language)\nagi_type: \(type)\n"
+        text += "agi_uniqueid: \(parts.uniqueID)\nagi_version: 22.10.1\nagi_callerid: \(parts.callerID)\nagi_calleridname: \(parts.callerName)\n"
+        text += "agi_callingpres: 0\nagi_callingani2: 0\nagi_callington: 0\nagi_callingtns: 0\nagi_dnid: \(parts.dnid)\n"
+        text += "agi_rdnis: unknown\nagi_context: helpline-in\nagi_extension: \(parts.exten)\nagi_priority: 7\nagi_enhanced: 0.0\n"
         text += "agi_accountcode: \nagi_threadid: 140013700675264\n"
-        for (index, argument) in arguments.enumerated() { text += "agi_arg_\(index + 1): \(argument)\n" }
+        for (index, argument) in parts.arguments.enumerated() { text += "agi_arg_\(index + 1): \(argument)\n" }
         return text + "\n"
     }
 

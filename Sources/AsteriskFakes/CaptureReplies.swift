@@ -1,5 +1,3 @@
-public import AGITestSupport
-
 /// What Asterisk answered to each action in an AMI capture: the action the client sent and the
 /// bytes Asterisk sent back before the client's next action (the reply and any events after it).
 public struct CapturedExchange: Sendable {
