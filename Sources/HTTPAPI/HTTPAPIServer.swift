@@ -96,7 +96,7 @@ public struct HTTPAPIServer: Service {
 /// What the API reads and drives: the daemon's store, live state, call flows and metrics.
 public struct HTTPAPIDependencies: Sendable {
     /// Tickets, their history and the figures of reports.
-    public var store: TicketStore
+    public var store: any HelplineStore
     /// The live queue and seat state of every AMI endpoint.
     public var board: LiveStateBoard
     /// The names of the configured AMI endpoints (each must be live for readiness).
@@ -120,7 +120,7 @@ public struct HTTPAPIDependencies: Sendable {
 
     /// The parts the API works over.
     public init(
-        store: TicketStore, board: LiveStateBoard, amiEndpoints: [String], callFlows: any CallFlowsControl,
+        store: any HelplineStore, board: LiveStateBoard, amiEndpoints: [String], callFlows: any CallFlowsControl,
         liveLoad: @escaping @Sendable (_ pbx: String) -> LiveLoad, defaultPBX: String, metrics: PrometheusCollectorRegistry?,
         now: @escaping @Sendable () -> Date = { Date() }, seats: SeatControl? = nil, notifications: NotificationPolicy = .none
     ) {

@@ -132,7 +132,7 @@ struct TicketRoutes: Sendable {
         // change in between makes an invalid transition answer 409, never a lost update. A
         // resolution's SMS and webhooks are queued in the same transaction.
         let updated = try await storeCall {
-            try await dependencies.store.apply(action, to: number, actor: principal.name, note: note, notifications: dependencies.notifications, at: dependencies.now())
+            try await dependencies.store.apply(action, to: number, actor: principal.name, note: note, dueAt: nil, officer: nil, callUniqueid: nil, notifications: dependencies.notifications, at: dependencies.now())
         }
         context.logger.notice("Ticket \(action.name)", metadata: ["ticket": "\(number)", "token": "\(principal.name)", "status": "\(updated.status.rawValue)"])
         return updated

@@ -112,7 +112,7 @@ public final class CallFlows: Sendable {
     /// `feedbackRetry` is how long after a feedback or campaign call in which nothing was
     /// pressed it is made again (the `outbound` section's `retry_no_answer`), `maximumAttempts`
     /// how many attempts a campaign contact gets (`max_attempts`) unless its campaign says.
-    public func handler(for path: String, store: TicketStore, liveLoad: @escaping @Sendable (_ pbx: String) -> LiveLoad, defaultPBX: String,
+    public func handler(for path: String, store: any HelplineStore, liveLoad: @escaping @Sendable (_ pbx: String) -> LiveLoad, defaultPBX: String,
                         feedbackRetry: Duration = .seconds(30 * 60), maximumAttempts: Int = 3, seats: SeatControl? = nil, logger: Logger) -> AGIRoutes.Handler? {
         let name = path.hasPrefix("/") ? String(path.dropFirst()) : path
         guard let menu = menu(name) else { return nil }

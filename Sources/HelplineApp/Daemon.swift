@@ -112,7 +112,7 @@ public struct HelplineDaemon: Sendable {
     /// Every call must be handled: a caller who gave up waiting in a queue
     /// (`QueueCallerAbandon`) is owed a callback to that queue (merged with any other callback
     /// owed to the same number). Other events are ignored.
-    public static func callbackForAbandonment(_ event: AMIMessage, pbx: String, directory: Directory?, store: TicketStore, logger: Logger) async {
+    public static func callbackForAbandonment(_ event: AMIMessage, pbx: String, directory: Directory?, store: any CallbackStore & QueueCallStore, logger: Logger) async {
         guard event.nameIs("QueueCallerAbandon"), let queue = event["Queue"], !queue.isEmpty,
               let caller = event["CallerIDNum"], caller.contains(where: \.isNumber), !caller.contains("unknown")
         else { return }
@@ -121,7 +121,7 @@ public struct HelplineDaemon: Sendable {
         do {
             try await store.addCallback(
                 callerNumber: caller, callUniqueid: event["Uniqueid"], department: department, queue: queue,
-                reason: "abandoned queue \(queue)\(held) at position \(event["Position"] ?? "?")")
+                reason: "abandoned queue \(queue)\(held) at position \(event["Position"] ?? "?")", ticket: nil, at: Date())
         } catch {
             logger.error("A callback owed to a caller who abandoned a queue could not be stored",
                          metadata: ["queue": "\(queue)", "caller": "\(PhoneNumber.masked(caller))", "error": "\(error)"])
@@ -130,7 +130,7 @@ public struct HelplineDaemon: Sendable {
 
     /// Keeps the history of queue calls the daily report counts: a caller joining a queue,
     /// answered by a seat (with the wait), the talk ended (with its length), or abandoned.
-    public static func recordQueueCall(_ event: AMIMessage, pbx: String, directory: Directory?, store: TicketStore, logger: Logger) async {
+    public static func recordQueueCall(_ event: AMIMessage, pbx: String, directory: Directory?, store: any CallbackStore & QueueCallStore, logger: Logger) async {
         guard let name = event["Event"], let uniqueid = event["Uniqueid"], !uniqueid.isEmpty, let queue = event["Queue"], !queue.isEmpty else { return }
         let recorded: QueueCallEvent
         switch name.lowercased() {
@@ -147,7 +147,7 @@ public struct HelplineDaemon: Sendable {
             return
         }
         do {
-            try await store.recordQueueEvent(recorded, pbx: pbx)
+            try await store.recordQueueEvent(recorded, pbx: pbx, at: Date())
         } catch {
             logger.error("A queue call's event could not be stored; the daily report will miss it",
                          metadata: ["event": "\(name)", "queue": "\(queue)", "uniqueid": "\(uniqueid)", "error": "\(error)"])
@@ -167,7 +167,7 @@ public struct HelplineDaemon: Sendable {
     }
 
     /// What a ticket change queues in the outbox, from `notifications` (pass it to
-    /// ``Store/TicketStore/apply(_:to:actor:note:dueAt:officer:callUniqueid:notifications:at:)``).
+    /// ``Store/TicketRepository/apply(_:to:actor:note:dueAt:officer:callUniqueid:notifications:at:)``).
     public var notificationPolicy: NotificationPolicy { configuration.notifications.policy }
 
     /// The control socket's commands: `queues` answers a ``QueuesReport`` as JSON; `menus reload`

@@ -10,7 +10,7 @@ import HelplineDomain
 /// over the live queue figures.
 public struct HelplineMenuApplication: MenuApplication {
     /// The store.
-    public let store: TicketStore
+    public let store: any HelplineStore
     /// The routing directory in force (read per call, so a reload applies to the next call).
     public let directory: @Sendable () -> Directory
     /// The live figures of the queues now.
@@ -30,7 +30,7 @@ public struct HelplineMenuApplication: MenuApplication {
     public var seats: SeatControl?
 
     /// An application over a store, a directory and live figures.
-    public init(store: TicketStore, directory: @escaping @Sendable () -> Directory, liveLoad: @escaping @Sendable () -> LiveLoad, pbx: String, now: @escaping @Sendable () -> Date = { Date() }, logger: Logger = Logger(label: "helpline.calls")) {
+    public init(store: any HelplineStore, directory: @escaping @Sendable () -> Directory, liveLoad: @escaping @Sendable () -> LiveLoad, pbx: String, now: @escaping @Sendable () -> Date = { Date() }, logger: Logger = Logger(label: "helpline.calls")) {
         self.store = store
         self.directory = directory
         self.liveLoad = liveLoad
@@ -138,7 +138,7 @@ public struct HelplineMenuApplication: MenuApplication {
             let (call, load, now) = try await routingInputs(state, &memo)
             let registration = directory().registration(
                 call, load: load, now: now, source: .ivr, descriptionRecording: state.variables["recording"].flatMap { $0.isEmpty ? nil : $0 })
-            let created = try await store.createTicket(registration.ticket, decision: registration.record, actor: "ivr", at: now)
+            let created = try await store.createTicket(registration.ticket, decision: registration.record, actor: "ivr", note: nil, at: now)
             // The complaint's one decision: the route step uses it. A retried session that found
             // the call's ticket already there stored no row for it; the route stores it then.
             memo.routed = Routed(decision: registration.decision, record: registration.record, at: now, stored: created.created)
@@ -200,7 +200,7 @@ public struct HelplineMenuApplication: MenuApplication {
                 // Not awaiting feedback (not resolved, or already closed): nothing is recorded.
                 return ActionResult(outcome: "not_awaiting", variables: ["feedback_step": step.step.rawValue])
             }
-            try await store.apply(action, to: number, actor: "ivr", note: step.note, dueAt: step.dueAt, officer: step.officer, callUniqueid: state.uniqueid, at: now())
+            try await store.apply(action, to: number, actor: "ivr", note: step.note, dueAt: step.dueAt, officer: step.officer, callUniqueid: state.uniqueid, notifications: nil, at: now())
             return ActionResult(variables: ["feedback_step": step.step.rawValue])
         case .acceptCallback:
             guard let offer = memo.offeredCallback else { return ActionResult() }
@@ -308,7 +308,7 @@ public struct HelplineMenuApplication: MenuApplication {
             await persist("the callback owed to a caller who hung up", call: call) {
                 _ = try await store.addCallback(
                     callerNumber: state.caller, callUniqueid: state.uniqueid.isEmpty ? nil : state.uniqueid, department: department,
-                    queue: nil, reason: "hung up at \(node) before the complaint was registered", at: now())
+                    queue: nil, reason: "hung up at \(node) before the complaint was registered", ticket: nil, at: now())
             }
         }
         // A caller who hung up while a callback was offered (or whose menu had no branch for

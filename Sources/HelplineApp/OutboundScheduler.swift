@@ -134,7 +134,7 @@ public struct OutboundPacing: Sendable {
 /// until its attempts run out. On start, calls a stopped daemon left being dialled go back
 /// to the list.
 public final class OutboundScheduler: Service, Sendable {
-    let store: TicketStore
+    let store: any OutboundCallStore & CampaignStore
     let client: AMIClient
     let board: LiveStateBoard
     let pacing: OutboundPacing
@@ -147,7 +147,7 @@ public final class OutboundScheduler: Service, Sendable {
     /// A scheduler originating through `client` (the PBX `configuration.pbx`). A campaign's
     /// contacts wait while `campaignMenuProblem` says its menu cannot run (a reload removed
     /// it): the call would reach no menu, and the contact would count as answered.
-    public init(store: TicketStore, client: AMIClient, board: LiveStateBoard, configuration: OutboundConfiguration,
+    public init(store: any OutboundCallStore & CampaignStore, client: AMIClient, board: LiveStateBoard, configuration: OutboundConfiguration,
                 queueOf: @escaping @Sendable (OutboundCall) -> String?, campaignMenuProblem: @escaping @Sendable (String) -> String? = { _ in nil },
                 logger: Logger, now: @escaping @Sendable () -> Date = { Date() }, metrics: any MetricsFactory = MetricsSystem.factory) {
         self.metrics = metrics
@@ -168,7 +168,7 @@ public final class OutboundScheduler: Service, Sendable {
     public var callsInFlight: Int { inFlight.withLock { $0.total } }
 
     public func run() async throws {
-        let recovered = try await store.recoverInterruptedCalls(retryAt: now().addingTimeInterval(60))
+        let recovered = try await store.recoverInterruptedCalls(retryAt: now().addingTimeInterval(60), at: now())
         if recovered > 0 {
             logger.warning("Outbound calls a stopped daemon was dialling go back to the list", metadata: ["calls": "\(recovered)"])
         }
@@ -267,7 +267,7 @@ public final class OutboundScheduler: Service, Sendable {
             metadata: ["outbound.kind": "\(call.kind.rawValue)", "outbound.id": "\(call.id)", "outbound.to": "\(PhoneNumber.masked(call.phone))",
                        "outbound.result": "\(result)", "outbound.attempt": "\(attempts)", "outbound.next": "\(retryAt.map { "\($0)" } ?? "none")"])
         do {
-            try await store.finish(call, result: result, retryAt: retryAt)
+            try await store.finish(call, result: result, retryAt: retryAt, at: now())
         } catch {
             logger.error("The outcome of an outbound call could not be stored; it goes back to the list on restart",
                          metadata: ["outbound.id": "\(call.id)", "error": "\(error)"])

@@ -27,14 +27,14 @@ import TimeSupport
 /// On graceful shutdown the sender claims nothing more; messages being sent get
 /// ``NotificationConfiguration/shutdownTimeout`` to finish, and are then abandoned (still pending).
 public final class OutboxSender: Service, Sendable {
-    private let store: TicketStore
+    private let store: any OutboxStore
     private let configuration: NotificationConfiguration
     private let logger: Logger
     private let random: @Sendable () -> Double
     private let metrics: OutboxMetrics
 
     /// A sender for `store`'s outbox. `random` (0…1) picks the jitter of each retry delay.
-    public init(store: TicketStore, configuration: NotificationConfiguration, logger: Logger, random: @escaping @Sendable () -> Double = { Double.random(in: 0...1) }) {
+    public init(store: any OutboxStore, configuration: NotificationConfiguration, logger: Logger, random: @escaping @Sendable () -> Double = { Double.random(in: 0...1) }) {
         self.store = store
         self.configuration = configuration
         self.logger = logger
@@ -91,7 +91,7 @@ public final class OutboxSender: Service, Sendable {
     func round(client: HTTPClient) async throws -> Int {
         metrics.depth.record(try await store.pendingOutboxCount())
         let longest = ([configuration.sms?.delivery.timeout] + configuration.webhooks.values.map { $0.delivery.timeout }).compactMap { $0 }.max() ?? .seconds(10)
-        let batch = try await store.claimDueOutbox(limit: configuration.concurrency, lease: longest * 2 + .seconds(5))
+        let batch = try await store.claimDueOutbox(limit: configuration.concurrency, lease: longest * 2 + .seconds(5), at: Date())
         guard !batch.isEmpty else { return 0 }
         await withTaskGroup(of: Void.self) { group in
             for entry in batch {
@@ -137,19 +137,19 @@ public final class OutboxSender: Service, Sendable {
         do {
             switch outcome {
             case .sent:
-                try await store.recordSent(entry.id)
+                try await store.recordSent(entry.id, at: Date())
                 Counter(label: "outbox_sent_total", dimensions: dimensions).increment()
                 logger.debug("Outbox message sent", metadata: metadata)
             case .retry(let reason, let retryAfter) where entry.attempts < policy.maximumAttempts:
                 var delay = policy.backoff.delay(afterFailure: entry.attempts, jitter: random())
                 if let retryAfter { delay = max(delay, min(retryAfter, policy.backoffCap)) }
-                try await store.recordFailure(entry.id, error: reason, retryAt: Date().addingTimeInterval(delay.seconds))
+                try await store.recordFailure(entry.id, error: reason, retryAt: Date().addingTimeInterval(delay.seconds), at: Date())
                 Counter(label: "outbox_failed_total", dimensions: dimensions).increment()
                 logger.info("Outbox message not delivered; will retry", metadata: metadata.merging(["error": "\(reason)", "retry_in": "\(delay)"]) { $1 })
             case .retry(let reason, _), .permanent(let reason):
                 var why = reason
                 if case .retry = outcome { why += " (after \(entry.attempts) attempts)" }
-                try await store.recordFailure(entry.id, error: why, retryAt: nil)
+                try await store.recordFailure(entry.id, error: why, retryAt: nil, at: Date())
                 Counter(label: "outbox_failed_total", dimensions: dimensions).increment()
                 Counter(label: "outbox_dead_total", dimensions: dimensions).increment()
                 logger.warning("Outbox message dead; fix the cause and run helpline outbox retry", metadata: metadata.merging(["error": "\(why)"]) { $1 })

@@ -41,7 +41,7 @@ struct DashboardPage: Sendable {
         async let open = store.openTicketCounts()
         async let overdue = store.overdueCounts(at: now)
         async let calls = store.callCount(from: start, to: end)
-        async let queued = store.dailyCallFigures(from: start, to: end, utcOffset: offset)
+        async let queued = store.dailyCallFigures(from: start, to: end, utcOffset: offset, threshold: 20)
         let rows = try await Self.rows(today: today, open: open, overdue: overdue, departments: directory.map { Array($0.departments.keys) } ?? [])
         let callsToday = try await calls
         let queuedToday = try await queued

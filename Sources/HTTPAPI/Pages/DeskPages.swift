@@ -58,7 +58,7 @@ struct DeskPages: Sendable {
         let filter = query["show"].flatMap { Filter(rawValue: String($0)) } ?? .open
         let offset = try tickets.integer(query["offset"], "offset", default: 0, in: 0...10_000_000)
         var found = try await tickets.storeCall {
-            try await dependencies.store.tickets(department: department, statuses: filter.statuses, limit: PageRoutes.pageSize + 1, offset: offset)
+            try await dependencies.store.tickets(department: department, statuses: filter.statuses, level: nil, limit: PageRoutes.pageSize + 1, offset: offset)
         }
         let more = found.count > PageRoutes.pageSize
         if more { found.removeLast() }
