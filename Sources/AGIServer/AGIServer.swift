@@ -2,6 +2,7 @@ public import CoreMetrics
 public import Logging
 public import NIOCore
 public import NIOPosix
+public import ServiceLifecycle
 import Synchronization
 
 /// A FastAGI server: accepts the sessions Asterisk opens with `AGI(agi://host:port/script,…)`
@@ -25,7 +26,7 @@ import Synchronization
 /// Each session's handler runs in a task of its own, started when the connection is accepted:
 /// it does not inherit the task-local values or the priority of the task that called
 /// ``run(onListening:)``.
-public final class AGIServer: Sendable {
+public final class AGIServer: Service, Sendable {
     /// Where and how the server listens, and the limits every session gets.
     ///
     /// The session deadlines (environment, reply, linger) are checked every 100 ms, so each is
@@ -127,11 +128,22 @@ public final class AGIServer: Sendable {
     /// sessions lingering until Asterisk closes).
     public var connectionCount: Int { state.withLock { $0.connections.count } }
 
+    /// Listens and serves until graceful shutdown (as a ServiceLifecycle service) or
+    /// ``beginGracefulShutdown()``, then drains; or until the calling task is cancelled, then
+    /// ends every session at once.
+    public func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await run(onListening: { _ in })
+        } onGracefulShutdown: {
+            self.beginGracefulShutdown()
+        }
+    }
+
     /// Listens and serves until ``beginGracefulShutdown()`` (then drains) or until the calling
     /// task is cancelled (then ends every session at once).
     ///
     /// - Parameter onListening: called with the bound address once the socket listens.
-    public func run(onListening: @Sendable (SocketAddress) -> Void = { _ in }) async throws {
+    public func run(onListening: @Sendable (SocketAddress) -> Void) async throws {
         // The classic bootstrap: each accepted channel's session task is started by the child
         // initializer, on the channel's own event loop. An async accept stream
         // (`NIOAsyncChannel`) costs a submitted future, a sequence yield and a wake-up of the

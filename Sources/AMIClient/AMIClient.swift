@@ -3,6 +3,7 @@ import Foundation
 public import Logging
 public import NIOCore
 import NIOPosix
+public import ServiceLifecycle
 import Synchronization
 import TimeSupport
 
@@ -21,7 +22,7 @@ import TimeSupport
 ///     let status = try await client.send(.queueSummary())
 /// }
 /// ```
-public final class AMIClient: Sendable {
+public final class AMIClient: Service, Sendable {
     /// How to reach and use one AMI endpoint.
     public struct Configuration: Sendable {
         /// The endpoint's name in logs, metrics and the live state (`pbx1`).
@@ -119,7 +120,18 @@ public final class AMIClient: Sendable {
     }
 
     /// Connects, and reconnects after every loss, until ``shutdown()`` or cancellation.
+    ///
+    /// As a ServiceLifecycle service, graceful shutdown sends Logoff (``shutdown()``) and ends
+    /// the run once Asterisk has closed.
     public func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await connectAndReconnect()
+        } onGracefulShutdown: {
+            Task { await self.shutdown() }
+        }
+    }
+
+    private func connectAndReconnect() async throws {
         var failures = 0
         while !stopping.load(ordering: .relaxed) && !Task.isCancelled {
             let becameLive = await session()

@@ -239,74 +239,45 @@ public struct HelplineDaemon: Sendable {
     /// the HTTP API and the control socket stop; the AMI connections log off last, after the
     /// last call that routes on their live state.
     func serviceList() -> [ServiceGroupConfiguration.ServiceConfiguration] {
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = amiClients.map { client in
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = amiClients.flatMap { client -> [ServiceGroupConfiguration.ServiceConfiguration] in
             let store = store, flows = flows, logger = logger, pbx = client.configuration.name
-            return .init(service: AMIService(client: client) { event in
+            let events = AMIEventHandler(client: client) { event in
                 await Self.recordQueueCall(event, pbx: pbx, directory: flows.directory, store: store, logger: logger)
                 await Self.callbackForAbandonment(event, pbx: pbx, directory: flows.directory, store: store, logger: logger)
-            })
+            }
+            return [.init(service: events), .init(service: client)]
         }
         services.append(.init(service: ControlServer(path: configuration.controlSocketPath, commands: Self.controlCommands(board: board, flows: flows), logger: logger)))
         services.append(.init(service: httpServer))
         if let outboxSender { services.append(.init(service: outboxSender)) }
         if let outboundScheduler { services.append(.init(service: outboundScheduler)) }
         services.append(.init(service: ReloadOnSIGHUP(flows: flows, logger: logger)))
-        services.append(.init(service: AGIService(server: agiServer)))
+        services.append(.init(service: agiServer))
         return services
     }
 }
 
-/// The FastAGI server as a lifecycle service: graceful shutdown drains its sessions.
-public struct AGIService: Service {
-    /// The server it runs.
-    public let server: AGIServer
-
-    /// Wraps a server.
-    public init(server: AGIServer) {
-        self.server = server
-    }
-
-    /// Serves until graceful shutdown (then drains) or cancellation.
-    public func run() async throws {
-        try await withGracefulShutdownHandler {
-            try await server.run()
-        } onGracefulShutdown: {
-            server.beginGracefulShutdown()
-        }
-    }
-}
-
-/// An AMI endpoint's client as a lifecycle service: it stays connected until graceful shutdown,
-/// then sends Logoff and ends.
-public struct AMIService: Service {
-    /// The client it runs.
+/// What the daemon does with every event of an AMI endpoint's event stream (the live state is
+/// kept apart, by the client, from the same events): a lifecycle service that reads the stream
+/// until the client's run ends. List it before its client, so that graceful shutdown, which
+/// goes in the reverse order, ends it after the client has logged off and nothing is left
+/// unread.
+public struct AMIEventHandler: Service {
+    /// The client whose events it reads.
     public let client: AMIClient
-    /// Sees every event of the client's event stream (the live state is kept apart, from the
-    /// same events); nil: the events are read and dropped, so the stream never fills.
-    public let onEvent: (@Sendable (AMIMessage) async -> Void)?
+    /// Sees each event.
+    public let onEvent: @Sendable (AMIMessage) async -> Void
 
-    /// Wraps a client.
-    public init(client: AMIClient, onEvent: (@Sendable (AMIMessage) async -> Void)? = nil) {
+    /// A handler of `client`'s events.
+    public init(client: AMIClient, onEvent: @escaping @Sendable (AMIMessage) async -> Void) {
         self.client = client
         self.onEvent = onEvent
     }
 
-    /// Runs the client until graceful shutdown (Logoff) or cancellation.
+    /// Reads the events until the stream ends (the client's run ended) or cancellation.
     public func run() async throws {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await client.run() }
-            group.addTask {
-                for await event in client.events {
-                    await onEvent?(event)
-                }
-            }
-            group.addTask {
-                // Returns when graceful shutdown starts; throws when cancelled instead.
-                try? await gracefulShutdown()
-                await client.shutdown()
-            }
-            try await group.next()
-            group.cancelAll()
+        for await event in client.events {
+            await onEvent(event)
         }
     }
 }

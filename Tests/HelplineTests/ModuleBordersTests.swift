@@ -17,8 +17,8 @@ import Testing
 
     /// What each module under `Sources/` may import besides ``system``.
     static let allowed: [String: Set<String>] = [
-        "AGIServer": ["NIOCore", "NIOPosix", "Logging", "Metrics", "CoreMetrics"],
-        "AMIClient": ["NIOCore", "NIOPosix", "Logging", "Metrics", "CoreMetrics", "Crypto"],
+        "AGIServer": ["NIOCore", "NIOPosix", "Logging", "Metrics", "CoreMetrics", "ServiceLifecycle"],
+        "AMIClient": ["NIOCore", "NIOPosix", "Logging", "Metrics", "CoreMetrics", "Crypto", "ServiceLifecycle"],
         "TimeSupport": [],
         "YAMLSupport": ["Yams"],
         "HelplineDomain": [],

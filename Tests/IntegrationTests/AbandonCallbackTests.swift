@@ -29,10 +29,12 @@ extension Integration {
             let routing = Directory(
                 departments: [Department(id: "police", names: [:], queues: ["pbx1": DepartmentQueues(primary: "dept-police")])],
                 categories: [], districts: [], officers: [], generalQueues: ["pbx1": "helpline-general"])
-            let service = AMIService(client: client) { event in
+            let service = AMIEventHandler(client: client) { event in
                 await HelplineDaemon.callbackForAbandonment(event, pbx: "pbx1", directory: routing, store: store, logger: logger)
             }
-            let running = Task { try await service.run() }
+            let running = Task { try await client.run() }
+            let reading = Task { try await service.run() }
+            defer { reading.cancel() }
             defer { running.cancel() }
             try await waitUntil { client.connection != nil && client.board.snapshot().pbxs["pbx1"]?.staleSince == nil }
 
@@ -71,10 +73,12 @@ extension Integration.AbandonCallbackTests {
                 Department(id: "police", names: [:], queues: ["pbx1": DepartmentQueues(primary: "dept-police")]),
             ],
             categories: [], districts: [], officers: [], generalQueues: ["pbx1": "helpline-general"])
-        let service = AMIService(client: client) { event in
+        let service = AMIEventHandler(client: client) { event in
             await HelplineDaemon.recordQueueCall(event, pbx: "pbx1", directory: routing, store: store, logger: logger)
         }
-        let running = Task { try await service.run() }
+        let running = Task { try await client.run() }
+        let reading = Task { try await service.run() }
+        defer { reading.cancel() }
         defer { running.cancel() }
         try await waitUntil { client.connection != nil && client.board.snapshot().pbxs["pbx1"]?.staleSince == nil }
 
