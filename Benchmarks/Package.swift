@@ -31,16 +31,6 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // Plays many Asterisk channels against any FastAGI server running that script.
-        .executableTarget(
-            name: "agi-load",
-            dependencies: [
-                "BenchSupport",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-            ],
-            swiftSettings: strict
-        ),
         // Durable ticket creations per second through the Store's group commit.
         .executableTarget(
             name: "store-bench",
@@ -59,7 +49,11 @@ let package = Package(
         ),
         // Reads a recorded AMI stream (a capture) and replays it N times to one client, fast.
         .target(name: "AMIBenchSupport", dependencies: ["BenchSupport"], swiftSettings: strict),
-        .executableTarget(name: "ami-bench-server", dependencies: ["BenchSupport", "AMIBenchSupport"], swiftSettings: strict),
+        .executableTarget(
+            name: "ami-bench-server",
+            dependencies: ["BenchSupport", "AMIBenchSupport", .product(name: "AsteriskFakes", package: "helpline")],
+            swiftSettings: strict
+        ),
         // Logs in to an AMI server and runs every event through AMIFramer and the LiveState reducer.
         .executableTarget(
             name: "ami-bench-client",

@@ -1,6 +1,7 @@
-// agi-load-c: the agi-load benchmark client (Sources/agi-load) rewritten in plain C, so that
-// the load tool costs the machine as little as possible. Same command line, same protocol
-// behaviour, same figures and the same output lines (including the final RESULT line).
+// agi-load-c: the FastAGI load tool, in plain C so that it costs the machine as little as
+// possible. It plays Asterisk's side as the captures show it (Tests/Fixtures/captures/agi/),
+// and prints human-readable lines and a final RESULT line. (It replaced a Swift load tool of
+// the same command line, whose own hand-built fake Asterisk was removed.)
 //
 //   agi-load-c --port P [--host H] --concurrency N --duration S [--warmup S] [--think MS]
 //   agi-load-c --port P [--host H] --idle N --hold S [--open-window K]
@@ -1529,7 +1530,7 @@ int main(int argc, char **argv) {
                 (unsigned long long)file_limit, (unsigned long long)needed);
 
     // The environment block of a real Asterisk 22 for AGI(agi://HOST:PORT/bench,1076,5550100)
-    // (Tests/Fixtures/captures/agi/normal-session-inbound.txt), as Script.swift builds it.
+    // (Tests/Fixtures/captures/agi/normal-session-inbound.txt): the same lines, with a unique uniqueid per session.
     const char *script = G.ivr ? "inbound" : "bench";
     if (G.ivr) ivr_setup();
     int n = snprintf(G.head, sizeof G.head,

@@ -21,6 +21,9 @@ public final class FakeAMIServer: Sendable {
         public var queueStatus: CapturedExchange
         /// Bytes sent once right after the next successful login's reply (then cleared).
         public var afterNextLogin: [UInt8] = []
+        /// A recorded event stream sent after each QueueStatus reply (the client has resynced):
+        /// for the AMI benchmarks.
+        public var streamAfterQueueStatus: EventStream?
         /// Close the connection right after answering an Originate with "successfully queued".
         public var closeAfterOriginateQueued = false
         /// Accept Filter actions (no capture has one: the reply is PROTOCOL.md B3's shape).
@@ -55,6 +58,8 @@ public final class FakeAMIServer: Sendable {
         public let originateCongestion: CapturedExchange
         /// QueueStatus for one queue (dept-police, with its waiting caller).
         public let queueStatusOne: CapturedExchange
+        /// QueueStatus for a queue that does not exist: Success and an empty list.
+        public let queueStatusEmpty: CapturedExchange
         /// QueueAdd: added, already there, no such queue.
         public let queueAdd: CapturedExchange
         public let queueAddAlreadyThere: CapturedExchange
@@ -90,7 +95,9 @@ public final class FakeAMIServer: Sendable {
             originateBusy = try Capture.load("ami/originate-async-failure-busy.txt").exchange("Originate")!
             originateNoAnswer = try Capture.load("ami/originate-async-failure-noanswer-timeout.txt").exchange("Originate")!
             originateCongestion = try Capture.load("ami/originate-async-failure-congestion.txt").exchange("Originate")!
-            queueStatusOne = try Capture.load("ami/queue-status-one-queue.txt").exchange("QueueStatus")!
+            let oneQueue = try Capture.load("ami/queue-status-one-queue.txt").exchanges.filter { $0.action == "QueueStatus" }
+            queueStatusOne = oneQueue.first!
+            queueStatusEmpty = oneQueue.last!
             let adds = try Capture.load("ami/queue-add-remove.txt").exchanges
             queueAdd = adds.first { $0.actionID == "lab-2" }!
             queueAddAlreadyThere = adds.first { $0.actionID == "lab-3" }!
@@ -105,6 +112,23 @@ public final class FakeAMIServer: Sendable {
             queuePauseNotFound = pauses.first { $0.actionID == "lab-6" }!
             let text = String(decoding: challenge.reply, as: UTF8.self)
             challengeValue = text.split(separator: "\r\n").first { $0.hasPrefix("Challenge: ") }.map { String($0.dropFirst(11)) } ?? ""
+        }
+    }
+
+    /// Events to send a client many times over, as fast as it reads them, then a last message.
+    public struct EventStream: Sendable {
+        /// The events, as Asterisk sent them (a capture's).
+        public var events: [UInt8]
+        /// How many copies to send.
+        public var copies: Int
+        /// Sent after the last copy (`Event: BenchDone` for the benchmark client).
+        public var trailer: [UInt8]
+
+        /// A stream of `copies` copies of `events`, then `trailer`.
+        public init(events: [UInt8], copies: Int, trailer: [UInt8] = []) {
+            self.events = events
+            self.copies = copies
+            self.trailer = trailer
         }
     }
 
@@ -140,8 +164,8 @@ public final class FakeAMIServer: Sendable {
         }
     }
 
-    /// Starts listening on 127.0.0.1 and an ephemeral port.
-    public init() async throws {
+    /// Starts listening on 127.0.0.1, on `requested` or (0) an ephemeral port.
+    public init(port requested: Int = 0) async throws {
         let script = try Script()
         self.script = script
         var initial = Behaviour(queueStatus: script.queueStatusAll)
@@ -156,7 +180,7 @@ public final class FakeAMIServer: Sendable {
                     try channel.pipeline.syncOperations.addHandler(FakeAMIHandler(server: shared.server!))
                 }
             }
-            .bind(host: "127.0.0.1", port: 0).get()
+            .bind(host: "127.0.0.1", port: requested).get()
         port = listener.localAddress!.port!
         shared.server = self
     }
@@ -204,6 +228,28 @@ public final class FakeAMIServer: Sendable {
             out += replaceAll(Array(capturedQueue.utf8), with: Array(queue.utf8), in: events)
         }
         return out
+    }
+
+    /// Writes `stream` to `channel`: blocks of copies of about 4 MB, each written once the one
+    /// before it has been (so a slow reader holds the server back instead of filling memory).
+    static func send(_ stream: EventStream, on channel: any Channel) async {
+        guard !stream.events.isEmpty else { return }
+        let perBlock = max(1, min(stream.copies, (1 << 22) / stream.events.count))
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(perBlock * stream.events.count)
+        for _ in 0..<perBlock { bytes += stream.events }
+        let block = ByteBuffer(bytes: bytes)
+        var sent = 0
+        do {
+            while sent < stream.copies {
+                let copies = min(perBlock, stream.copies - sent)
+                try await channel.writeAndFlush(copies == perBlock ? block : block.getSlice(at: 0, length: copies * stream.events.count)!).get()
+                sent += copies
+            }
+            if !stream.trailer.isEmpty { try await channel.writeAndFlush(ByteBuffer(bytes: stream.trailer)).get() }
+        } catch {
+            // The client went away: nothing more to send.
+        }
     }
 
     /// Sends bytes to every connected client.
@@ -384,6 +430,11 @@ private final class FakeAMIHandler: ChannelInboundHandler {
         while let message = try? framer.next(from: &pending) {
             let (reply, close) = server.answer(message, on: context.channel)
             if !reply.isEmpty { context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: reply)), promise: nil) }
+            if (message["Action"] ?? "").lowercased() == "queuestatus", let stream = server.behaviour.withLock({ $0.streamAfterQueueStatus }) {
+                // Started while this read is handled, so its first write follows the reply.
+                let channel = context.channel
+                Task { await FakeAMIServer.send(stream, on: channel) }
+            }
             if close {
                 context.close(promise: nil)
                 return

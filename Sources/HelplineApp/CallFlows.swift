@@ -8,6 +8,8 @@ public import Routing
 public import Store
 import Synchronization
 public import YAMLSupport
+public import HelplineDomain
+import TimeSupport
 
 /// The call flows and routing directory the daemon serves, replaceable while it runs.
 ///
@@ -109,11 +111,11 @@ public final class CallFlows: Sendable {
     /// dialplan. Without a directory the menu cannot route, so the handler throws and
     /// Asterisk's `AGISTATUS=FAILURE` sends the call to the fallback queue.
     ///
-    /// `feedbackRetry` is how long after a feedback or campaign call in which nothing was
-    /// pressed it is made again (the `outbound` section's `retry_no_answer`), `maximumAttempts`
-    /// how many attempts a campaign contact gets (`max_attempts`) unless its campaign says.
+    /// `retry` says how long after a feedback or campaign call in which nothing was pressed it
+    /// is made again (the `outbound` section's `retry_no_answer`) and how many attempts a
+    /// campaign contact gets (`max_attempts`) unless its campaign says.
     public func handler(for path: String, store: any HelplineStore, liveLoad: @escaping @Sendable (_ pbx: String) -> LiveLoad, defaultPBX: String,
-                        feedbackRetry: Duration = .seconds(30 * 60), maximumAttempts: Int = 3, seats: SeatControl? = nil, logger: Logger) -> AGIRoutes.Handler? {
+                        retry: CallRetry = .standard, seats: SeatControl? = nil, logger: Logger) -> AGIRoutes.Handler? {
         let name = path.hasPrefix("/") ? String(path.dropFirst()) : path
         guard let menu = menu(name) else { return nil }
         return { [self] session in
@@ -122,8 +124,8 @@ public final class CallFlows: Sendable {
             }
             let pbx = session.environment.query("pbx").flatMap { $0.isEmpty ? nil : $0 } ?? defaultPBX
             var application = HelplineMenuApplication(store: store, directory: { directory }, liveLoad: { liveLoad(pbx) }, pbx: pbx, logger: session.logger)
-            application.feedbackRetry = Double(feedbackRetry.components.seconds)
-            application.maximumAttempts = maximumAttempts
+            application.feedbackRetry = retry.afterNoAnswer.seconds
+            application.maximumAttempts = retry.maximumAttempts
             application.seats = seats
             var initial = CallState(menu: menu.name, environment: session.environment)
             initial.answers = menu.answers

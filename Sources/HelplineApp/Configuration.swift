@@ -74,144 +74,12 @@ public struct HelplineConfiguration: Sendable {
     /// `resolveSecrets: false` they are not read (for tools that only need other settings).
     public init(yaml: String, file: String, environment: [String: String]? = nil, resolveSecrets: Bool = true) throws(ConfigurationError) {
         self.init()
-        let environment = environment ?? ProcessInfo.processInfo.environment
         let reader = ConfigurationReader(file: file)
         guard let root = try reader.compose(yaml) else { return }  // an empty file: all defaults
-        var outboundNode: Node?
-        try reader.mapping(root, path: "") { key, value throws(ConfigurationError) in
-            switch key {
-            case "agi":
-                try reader.mapping(value, path: "agi") { key, value throws(ConfigurationError) in
-                    let path = "agi." + key
-                    switch key {
-                    case "listen":
-                        let (host, port) = try reader.hostPort(value, path: path)
-                        agi.host = host
-                        agi.port = port
-                    case "allow":
-                        agi.allowList = try reader.sequence(value, path: path).map { item throws(ConfigurationError) in
-                            let text = try reader.string(item, path: path)
-                            guard let rule = AGIPeerRule(text) else {
-                                throw reader.error(item, "\(path): '\(text)' is not an IP address or CIDR block (like 10.20.0.0/16)")
-                            }
-                            return rule
-                        }
-                    case "max_sessions": agi.maximumSessions = try reader.integer(value, path: path, in: 1...1_000_000)
-                    case "backlog": agi.backlog = try reader.integer(value, path: path, in: 1...65_535)
-                    case "environment_timeout": agi.environmentTimeout = try reader.duration(value, path: path)
-                    case "reply_timeout": agi.replyTimeout = try reader.duration(value, path: path)
-                    case "drain_timeout": agi.drainTimeout = try reader.duration(value, path: path)
-                    case "linger_timeout": agi.lingerTimeout = try reader.duration(value, path: path)
-                    case "max_line_length": agi.maximumLineLength = try reader.integer(value, path: path, in: 1024...1_048_576)
-                    case "max_environment_keys": agi.maximumEnvironmentKeys = try reader.integer(value, path: path, in: 32...100_000)
-                    default:
-                        throw reader.unknownKey(value, path: path, known: ["listen", "allow", "max_sessions", "backlog", "environment_timeout", "reply_timeout", "drain_timeout", "linger_timeout", "max_line_length", "max_environment_keys"])
-                    }
-                }
-            case "database":
-                try reader.mapping(value, path: "database") { key, value throws(ConfigurationError) in
-                    switch key {
-                    case "path":
-                        databasePath = try reader.string(value, path: "database.path")
-                        if databasePath.isEmpty { throw reader.error(value, "database.path must not be empty") }
-                    default:
-                        throw reader.unknownKey(value, path: "database." + key, known: ["path"])
-                    }
-                }
-            case "log":
-                try reader.mapping(value, path: "log") { key, value throws(ConfigurationError) in
-                    switch key {
-                    case "level": logLevel = try reader.logLevel(value, path: "log.level")
-                    default: throw reader.unknownKey(value, path: "log." + key, known: ["level"])
-                    }
-                }
-            case "ami":
-                try reader.mapping(value, path: "ami") { key, value throws(ConfigurationError) in
-                    switch key {
-                    case "endpoints":
-                        for (index, item) in try reader.sequence(value, path: "ami.endpoints").enumerated() {
-                            let endpoint = try reader.amiEndpoint(item, path: "ami.endpoints[\(index)]", environment: environment, resolveSecrets: resolveSecrets)
-                            if amiEndpoints.contains(where: { $0.name == endpoint.name }) {
-                                throw reader.error(item, "ami.endpoints[\(index)].name: '\(endpoint.name)' is used by an earlier endpoint")
-                            }
-                            amiEndpoints.append(endpoint)
-                        }
-                    default:
-                        throw reader.unknownKey(value, path: "ami." + key, known: ["endpoints"])
-                    }
-                }
-            case "control":
-                try reader.mapping(value, path: "control") { key, value throws(ConfigurationError) in
-                    switch key {
-                    case "socket": controlSocketPath = try reader.nonEmptyString(value, path: "control.socket")
-                    default: throw reader.unknownKey(value, path: "control." + key, known: ["socket"])
-                    }
-                }
-            case "menus":
-                try reader.mapping(value, path: "menus") { key, value throws(ConfigurationError) in
-                    switch key {
-                    case "folder": menusFolder = try reader.nonEmptyString(value, path: "menus.folder")
-                    case "sounds": soundsFolder = try reader.nonEmptyString(value, path: "menus.sounds")
-                    default: throw reader.unknownKey(value, path: "menus." + key, known: ["folder", "sounds"])
-                    }
-                }
-            case "routing":
-                try reader.mapping(value, path: "routing") { key, value throws(ConfigurationError) in
-                    switch key {
-                    case "directory": directoryPath = try reader.nonEmptyString(value, path: "routing.directory")
-                    case "pbx": defaultPBX = try reader.nonEmptyString(value, path: "routing.pbx")
-                    default: throw reader.unknownKey(value, path: "routing." + key, known: ["directory", "pbx"])
-                    }
-                }
-            case "notifications":
-                notifications = try reader.notifications(value, environment: environment, resolveSecrets: resolveSecrets)
-            case "http":
-                try reader.mapping(value, path: "http") { key, value throws(ConfigurationError) in
-                    let path = "http." + key
-                    switch key {
-                    case "listen":
-                        let (host, port) = try reader.hostPort(value, path: path)
-                        http.host = host
-                        http.port = port
-                    case "max_body_size": http.maxBodySize = try reader.integer(value, path: path, in: 1024...16_777_216)
-                    case "failed_auth_per_minute": http.failedAuthenticationsPerMinute = try reader.integer(value, path: path, in: 1...10_000)
-                    case "trusted_proxies":
-                        http.trustedProxies = try reader.sequence(value, path: path).map { item throws(ConfigurationError) in
-                            let text = try reader.string(item, path: path)
-                            guard let rule = AGIPeerRule(text) else {
-                                throw reader.error(item, "\(path): '\(text)' is not an IP address or CIDR block (like 127.0.0.1 or 10.0.0.0/8)")
-                            }
-                            return rule
-                        }
-                    case "tokens":
-                        for (index, item) in try reader.sequence(value, path: path).enumerated() {
-                            let token = try reader.apiToken(item, path: "http.tokens[\(index)]")
-                            if http.tokens.contains(where: { $0.name == token.name }) {
-                                throw reader.error(item, "http.tokens[\(index)].name: '\(token.name)' is used by an earlier token")
-                            }
-                            if http.tokens.contains(where: { $0.sha256 == token.sha256 }) {
-                                throw reader.error(item, "http.tokens[\(index)].sha256: an earlier token has the same hash; give every token its own secret")
-                            }
-                            http.tokens.append(token)
-                        }
-                    case "recordings": http.recordingsFolder = try reader.nonEmptyString(value, path: path)
-                    case "session_lifetime":
-                        http.sessionLifetime = try reader.duration(value, path: path)
-                        if http.sessionLifetime < .seconds(60) { throw reader.error(value, "\(path) must be at least a minute") }
-                    default:
-                        throw reader.unknownKey(
-                            value, path: path,
-                            known: ["listen", "max_body_size", "failed_auth_per_minute", "trusted_proxies", "tokens", "recordings", "session_lifetime"])
-                    }
-                }
-            case "outbound":
-                outbound = try reader.outbound(value)
-                outboundNode = value
-            default:
-                throw reader.unknownKey(value, path: key, known: ["agi", "database", "log", "ami", "control", "menus", "routing", "notifications", "http", "outbound"])
-            }
-        }
-        if let outbound, let outboundNode {
+        var reading = Reading(configuration: self, environment: environment ?? ProcessInfo.processInfo.environment, resolveSecrets: resolveSecrets)
+        try reader.read(root, path: "", into: &reading, Self.sections)
+        self = reading.configuration
+        if let outbound, let outboundNode = reading.outboundNode {
             // Calls are originated through an AMI connection: it must be one of the endpoints.
             let names = amiEndpoints.map(\.name)
             let pbx = outbound.pbx ?? defaultPBX ?? names.first
@@ -221,6 +89,172 @@ public struct HelplineConfiguration: Sendable {
                     names.isEmpty ? "outbound needs an AMI endpoint to place calls through (ami.endpoints)"
                         : "outbound.pbx '\(pbx ?? "")' is not an AMI endpoint; the endpoints are: \(names.joined(separator: ", "))")
             }
+        }
+    }
+
+    /// The configuration being read, with what the reading of its sections needs.
+    struct Reading {
+        var configuration: HelplineConfiguration
+        let environment: [String: String]
+        let resolveSecrets: Bool
+        /// Where `outbound` was, for an error about its PBX.
+        var outboundNode: Node?
+    }
+
+    /// Every key of the file, as the path a problem names (`agi.listen`, `ami.endpoints[].host`,
+    /// `notifications.sms.url`, `outbound.max_attempts`): what the documentation's tables and
+    /// `deploy/helpline.yaml` are checked against.
+    public static var keyPaths: [String] {
+        var paths: [String] = []
+        func add(_ prefix: String, _ keys: [String]) { paths += keys.map { prefix + "." + $0 } }
+        add("agi", agiKeys.names)
+        add("database", databaseKeys.names)
+        add("log", logKeys.names)
+        add("ami", amiKeys.names)
+        add("ami.endpoints[]", ConfigurationReader.amiKeys)
+        add("control", controlKeys.names)
+        add("menus", menusKeys.names)
+        add("routing", routingKeys.names)
+        add("notifications", ConfigurationReader.notificationKeys)
+        add("notifications.sms", ConfigurationReader.smsKeys)
+        add("notifications.webhooks.*", ConfigurationReader.webhookKeys)
+        add("http", httpKeys.names)
+        add("http.tokens[]", ConfigurationReader.tokenKeys)
+        add("outbound", ConfigurationReader.outboundKeys)
+        return paths
+    }
+
+    /// The file's sections.
+    static let sections = ConfigurationKeys<Reading>([
+        ("agi", { reading, reader, node, path throws(ConfigurationError) in try reader.read(node, path: path, into: &reading.configuration.agi, agiKeys) }),
+        ("database", { reading, reader, node, path throws(ConfigurationError) in try reader.read(node, path: path, into: &reading.configuration, databaseKeys) }),
+        ("log", { reading, reader, node, path throws(ConfigurationError) in try reader.read(node, path: path, into: &reading.configuration, logKeys) }),
+        ("ami", { reading, reader, node, path throws(ConfigurationError) in try reader.read(node, path: path, into: &reading, amiKeys) }),
+        ("control", { reading, reader, node, path throws(ConfigurationError) in try reader.read(node, path: path, into: &reading.configuration, controlKeys) }),
+        ("menus", { reading, reader, node, path throws(ConfigurationError) in try reader.read(node, path: path, into: &reading.configuration, menusKeys) }),
+        ("routing", { reading, reader, node, path throws(ConfigurationError) in try reader.read(node, path: path, into: &reading.configuration, routingKeys) }),
+        ("notifications", { reading, reader, node, _ throws(ConfigurationError) in
+            reading.configuration.notifications = try reader.notifications(node, environment: reading.environment, resolveSecrets: reading.resolveSecrets)
+        }),
+        ("http", { reading, reader, node, path throws(ConfigurationError) in try reader.read(node, path: path, into: &reading.configuration.http, httpKeys) }),
+        ("outbound", { reading, reader, node, _ throws(ConfigurationError) in
+            reading.configuration.outbound = try reader.outbound(node)
+            reading.outboundNode = node
+        }),
+    ])
+
+    static let agiKeys = ConfigurationKeys<AGIServer.Configuration>([
+        ("listen", { agi, reader, node, path throws(ConfigurationError) in (agi.host, agi.port) = try reader.hostPort(node, path: path) }),
+        ("allow", { agi, reader, node, path throws(ConfigurationError) in agi.allowList = try reader.peerRules(node, path: path, example: "10.20.0.0/16") }),
+        ("max_sessions", { agi, reader, node, path throws(ConfigurationError) in agi.maximumSessions = try reader.integer(node, path: path, in: 1...1_000_000) }),
+        ("backlog", { agi, reader, node, path throws(ConfigurationError) in agi.backlog = try reader.integer(node, path: path, in: 1...65_535) }),
+        ("environment_timeout", { agi, reader, node, path throws(ConfigurationError) in agi.environmentTimeout = try reader.duration(node, path: path) }),
+        ("reply_timeout", { agi, reader, node, path throws(ConfigurationError) in agi.replyTimeout = try reader.duration(node, path: path) }),
+        ("drain_timeout", { agi, reader, node, path throws(ConfigurationError) in agi.drainTimeout = try reader.duration(node, path: path) }),
+        ("linger_timeout", { agi, reader, node, path throws(ConfigurationError) in agi.lingerTimeout = try reader.duration(node, path: path) }),
+        ("max_line_length", { agi, reader, node, path throws(ConfigurationError) in agi.maximumLineLength = try reader.integer(node, path: path, in: 1024...1_048_576) }),
+        ("max_environment_keys", { agi, reader, node, path throws(ConfigurationError) in agi.maximumEnvironmentKeys = try reader.integer(node, path: path, in: 32...100_000) }),
+    ])
+
+    static let databaseKeys = ConfigurationKeys<HelplineConfiguration>([
+        ("path", { configuration, reader, node, path throws(ConfigurationError) in
+            configuration.databasePath = try reader.string(node, path: path)
+            if configuration.databasePath.isEmpty { throw reader.error(node, "\(path) must not be empty") }
+        }),
+    ])
+
+    static let logKeys = ConfigurationKeys<HelplineConfiguration>([
+        ("level", { configuration, reader, node, path throws(ConfigurationError) in configuration.logLevel = try reader.logLevel(node, path: path) }),
+    ])
+
+    static let amiKeys = ConfigurationKeys<Reading>([
+        ("endpoints", { reading, reader, node, path throws(ConfigurationError) in
+            for (index, item) in try reader.sequence(node, path: path).enumerated() {
+                let endpoint = try reader.amiEndpoint(item, path: "\(path)[\(index)]", environment: reading.environment, resolveSecrets: reading.resolveSecrets)
+                if reading.configuration.amiEndpoints.contains(where: { $0.name == endpoint.name }) {
+                    throw reader.error(item, "\(path)[\(index)].name: '\(endpoint.name)' is used by an earlier endpoint")
+                }
+                reading.configuration.amiEndpoints.append(endpoint)
+            }
+        }),
+    ])
+
+    static let controlKeys = ConfigurationKeys<HelplineConfiguration>([
+        ("socket", { configuration, reader, node, path throws(ConfigurationError) in configuration.controlSocketPath = try reader.nonEmptyString(node, path: path) }),
+    ])
+
+    static let menusKeys = ConfigurationKeys<HelplineConfiguration>([
+        ("folder", { configuration, reader, node, path throws(ConfigurationError) in configuration.menusFolder = try reader.nonEmptyString(node, path: path) }),
+        ("sounds", { configuration, reader, node, path throws(ConfigurationError) in configuration.soundsFolder = try reader.nonEmptyString(node, path: path) }),
+    ])
+
+    static let routingKeys = ConfigurationKeys<HelplineConfiguration>([
+        ("directory", { configuration, reader, node, path throws(ConfigurationError) in configuration.directoryPath = try reader.nonEmptyString(node, path: path) }),
+        ("pbx", { configuration, reader, node, path throws(ConfigurationError) in configuration.defaultPBX = try reader.nonEmptyString(node, path: path) }),
+    ])
+
+    static let httpKeys = ConfigurationKeys<HTTPAPIServer.Configuration>([
+        ("listen", { http, reader, node, path throws(ConfigurationError) in (http.host, http.port) = try reader.hostPort(node, path: path) }),
+        ("max_body_size", { http, reader, node, path throws(ConfigurationError) in http.maxBodySize = try reader.integer(node, path: path, in: 1024...16_777_216) }),
+        ("failed_auth_per_minute", { http, reader, node, path throws(ConfigurationError) in http.failedAuthenticationsPerMinute = try reader.integer(node, path: path, in: 1...10_000) }),
+        ("trusted_proxies", { http, reader, node, path throws(ConfigurationError) in http.trustedProxies = try reader.peerRules(node, path: path, example: "127.0.0.1 or 10.0.0.0/8") }),
+        ("tokens", { http, reader, node, path throws(ConfigurationError) in
+            for (index, item) in try reader.sequence(node, path: path).enumerated() {
+                let token = try reader.apiToken(item, path: "\(path)[\(index)]")
+                if http.tokens.contains(where: { $0.name == token.name }) {
+                    throw reader.error(item, "\(path)[\(index)].name: '\(token.name)' is used by an earlier token")
+                }
+                if http.tokens.contains(where: { $0.sha256 == token.sha256 }) {
+                    throw reader.error(item, "\(path)[\(index)].sha256: an earlier token has the same hash; give every token its own secret")
+                }
+                http.tokens.append(token)
+            }
+        }),
+        ("recordings", { http, reader, node, path throws(ConfigurationError) in http.recordingsFolder = try reader.nonEmptyString(node, path: path) }),
+        ("session_lifetime", { http, reader, node, path throws(ConfigurationError) in
+            http.sessionLifetime = try reader.duration(node, path: path)
+            if http.sessionLifetime < .seconds(60) { throw reader.error(node, "\(path) must be at least a minute") }
+        }),
+    ])
+}
+
+/// The keys of one mapping of the configuration file, each with how its value is read: the
+/// one place a key is named. The reader refuses any other key (naming these), and
+/// ``HelplineConfiguration/keyPaths`` lists them for the documentation checks.
+struct ConfigurationKeys<Target>: Sendable {
+    /// Reads one key's value into the target; `path` is the key's full path.
+    typealias Read = @Sendable (inout Target, ConfigurationReader, Node, _ path: String) throws(ConfigurationError) -> Void
+
+    /// The keys in the order the documentation lists them, each with its reader.
+    let entries: [(key: String, read: Read)]
+
+    init(_ entries: [(key: String, read: Read)]) {
+        self.entries = entries
+    }
+
+    /// The keys.
+    var names: [String] { entries.map(\.key) }
+}
+
+extension ConfigurationReader {
+    /// Reads the mapping `node` at `path` into `target` through `keys`; any other key is an
+    /// error that lists the known ones.
+    func read<Target>(_ node: Node, path: String, into target: inout Target, _ keys: ConfigurationKeys<Target>) throws(ConfigurationError) {
+        try mapping(node, path: path) { key, value throws(ConfigurationError) in
+            let full = path.isEmpty ? key : path + "." + key
+            guard let entry = keys.entries.first(where: { $0.key == key }) else { throw unknownKey(value, path: full, known: keys.names) }
+            try entry.read(&target, self, value, full)
+        }
+    }
+
+    /// A list of IP addresses and CIDR blocks (`agi.allow`, `http.trusted_proxies`).
+    func peerRules(_ node: Node, path: String, example: String) throws(ConfigurationError) -> [AGIPeerRule] {
+        try sequence(node, path: path).map { item throws(ConfigurationError) in
+            let text = try string(item, path: path)
+            guard let rule = AGIPeerRule(text) else {
+                throw error(item, "\(path): '\(text)' is not an IP address or CIDR block (like \(example))")
+            }
+            return rule
         }
     }
 }

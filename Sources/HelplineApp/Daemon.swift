@@ -79,8 +79,7 @@ public struct HelplineDaemon: Sendable {
         routes.dynamic = { path in
             flows.handler(
                 for: path, store: store, liveLoad: { pbx in Self.liveLoad(board.snapshot(), pbx: pbx, now: Date()) }, defaultPBX: defaultPBX,
-                feedbackRetry: configuration.outbound?.retryAfterNoAnswer ?? .seconds(30 * 60),
-                maximumAttempts: configuration.outbound?.maximumAttempts ?? 3, seats: seats, logger: logger)
+                retry: configuration.outbound?.retry ?? .standard, seats: seats, logger: logger)
         }
         self.routes = routes
         self.agiServer = AGIServer(configuration: configuration.agi, routes: routes, logger: logger)

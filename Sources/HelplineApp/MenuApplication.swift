@@ -5,6 +5,7 @@ public import Logging
 public import Routing
 public import Store
 import HelplineDomain
+import TimeSupport
 
 /// The application behind the menus' actions: tickets in the store, decisions from routing
 /// over the live queue figures.
@@ -23,9 +24,9 @@ public struct HelplineMenuApplication: MenuApplication {
     public let logger: Logger
     /// How long after a feedback or campaign call in which nothing was pressed it is made
     /// again, seconds (a campaign may set its own).
-    public var feedbackRetry: TimeInterval = 30 * 60
+    public var feedbackRetry: TimeInterval = CallRetry.standard.afterNoAnswer.seconds
     /// Attempts a campaign contact gets, unless its campaign sets its own.
-    public var maximumAttempts = 3
+    public var maximumAttempts = CallRetry.standard.maximumAttempts
     /// Seat control for the seat menu's actions (nil: no AMI endpoint; they fail).
     public var seats: SeatControl?
 

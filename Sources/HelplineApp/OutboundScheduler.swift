@@ -7,7 +7,7 @@ public import CoreMetrics
 import Synchronization
 import YAMLSupport
 import Yams
-import HelplineDomain
+public import HelplineDomain
 public import TimeSupport
 
 /// How the daemon places the calls it owes: feedback calls after resolutions and callbacks
@@ -33,14 +33,29 @@ public struct OutboundConfiguration: Sendable, Hashable {
     public var districtHours: [String: LocalTimeWindow] = [:]
     /// Seconds east of UTC of the local time the hours are in (IST: 19800).
     public var utcOffset = 19_800
+    /// When a call is made again, and how many attempts it gets (`retry_no_answer`,
+    /// `retry_busy`, `retry_failure`, `max_attempts`).
+    public var retry = CallRetry.standard
     /// Waits before another attempt, by how the last one went.
-    public var retryAfterNoAnswer: Duration = .seconds(30 * 60)
+    public var retryAfterNoAnswer: Duration {
+        get { retry.afterNoAnswer }
+        set { retry.afterNoAnswer = newValue }
+    }
     /// After a busy line.
-    public var retryAfterBusy: Duration = .seconds(10 * 60)
+    public var retryAfterBusy: Duration {
+        get { retry.afterBusy }
+        set { retry.afterBusy = newValue }
+    }
     /// After a failure of the trunk or network, or an outcome the daemon could not learn.
-    public var retryAfterFailure: Duration = .seconds(15 * 60)
+    public var retryAfterFailure: Duration {
+        get { retry.afterFailure }
+        set { retry.afterFailure = newValue }
+    }
     /// Attempts before a call is given up (`failed`).
-    public var maximumAttempts = 3
+    public var maximumAttempts: Int {
+        get { retry.maximumAttempts }
+        set { retry.maximumAttempts = newValue }
+    }
     /// The queue priority of an answered callback (raised: the caller waited once already).
     public var callbackPriority = 8
     /// How often the list of due calls is read.

@@ -1,5 +1,5 @@
 public import Foundation
-import HelplineDomain
+public import HelplineDomain
 import GRDB
 
 /// What kind of call the helpline places.
@@ -197,7 +197,7 @@ extension TicketStore {
     /// (awaiting its feedback) is called again.
     /// - Returns: whether the call will be made again.
     @discardableResult
-    public func feedbackNotGiven(ticket number: String, retryAt: Date, maximumAttempts: Int = 3) async throws -> Bool {
+    public func feedbackNotGiven(ticket number: String, retryAt: Date, maximumAttempts: Int = CallRetry.standard.maximumAttempts) async throws -> Bool {
         let next = Timestamp.text(retryAt)
         return try await groupCommitWrite { db in
             guard let row = try Row.fetchOne(

@@ -1,5 +1,5 @@
 // agi-bench-server: the Helpline FastAGI server (AGIServer) running one fixed script at
-// `/bench`, so that it can be measured with `agi-load` and compared with other FastAGI
+// `/bench`, so that it can be measured with `agi-load-c` and compared with other FastAGI
 // servers that run the same script:
 //
 //   ANSWER
