@@ -98,18 +98,15 @@ public final class FakeAMIServer: Sendable {
             let oneQueue = try Capture.load("ami/queue-status-one-queue.txt").exchanges.filter { $0.action == "QueueStatus" }
             queueStatusOne = oneQueue.first!
             queueStatusEmpty = oneQueue.last!
-            let adds = try Capture.load("ami/queue-add-remove.txt").exchanges
-            queueAdd = adds.first { $0.actionID == "lab-2" }!
-            queueAddAlreadyThere = adds.first { $0.actionID == "lab-3" }!
-            queueAddNoSuchQueue = adds.first { $0.actionID == "lab-4" }!
-            queueRemove = adds.first { $0.actionID == "lab-5" }!
-            queueRemoveNotThere = adds.first { $0.actionID == "lab-6" }!
-            let pauses = try Capture.load("ami/queue-pause-unpause.txt").exchanges
-            queuePauseOne = pauses.first { $0.actionID == "lab-2" }!
-            queuePauseAll = pauses.first { $0.actionID == "lab-3" }!
-            queueUnpauseOne = pauses.first { $0.actionID == "lab-4" }!
-            queueUnpauseAll = pauses.first { $0.actionID == "lab-5" }!
-            queuePauseNotFound = pauses.first { $0.actionID == "lab-6" }!
+            // The lab's actions were numbered lab-2 … lab-6, in the order the captures' headers list.
+            func numbered(_ file: String) throws -> [CapturedExchange] {
+                let exchanges = try Capture.load(file).exchanges
+                return (2...6).map { number in exchanges.first { $0.actionID == "lab-\(number)" }! }
+            }
+            let adds = try numbered("ami/queue-add-remove.txt")
+            (queueAdd, queueAddAlreadyThere, queueAddNoSuchQueue, queueRemove, queueRemoveNotThere) = (adds[0], adds[1], adds[2], adds[3], adds[4])
+            let pauses = try numbered("ami/queue-pause-unpause.txt")
+            (queuePauseOne, queuePauseAll, queueUnpauseOne, queueUnpauseAll, queuePauseNotFound) = (pauses[0], pauses[1], pauses[2], pauses[3], pauses[4])
             let text = String(decoding: challenge.reply, as: UTF8.self)
             challengeValue = text.split(separator: "\r\n").first { $0.hasPrefix("Challenge: ") }.map { String($0.dropFirst(11)) } ?? ""
         }

@@ -36,26 +36,6 @@ public struct OutboundConfiguration: Sendable, Hashable {
     /// When a call is made again, and how many attempts it gets (`retry_no_answer`,
     /// `retry_busy`, `retry_failure`, `max_attempts`).
     public var retry = CallRetry.standard
-    /// Waits before another attempt, by how the last one went.
-    public var retryAfterNoAnswer: Duration {
-        get { retry.afterNoAnswer }
-        set { retry.afterNoAnswer = newValue }
-    }
-    /// After a busy line.
-    public var retryAfterBusy: Duration {
-        get { retry.afterBusy }
-        set { retry.afterBusy = newValue }
-    }
-    /// After a failure of the trunk or network, or an outcome the daemon could not learn.
-    public var retryAfterFailure: Duration {
-        get { retry.afterFailure }
-        set { retry.afterFailure = newValue }
-    }
-    /// Attempts before a call is given up (`failed`).
-    public var maximumAttempts: Int {
-        get { retry.maximumAttempts }
-        set { retry.maximumAttempts = newValue }
-    }
     /// The queue priority of an answered callback (raised: the caller waited once already).
     public var callbackPriority = 8
     /// How often the list of due calls is read.
@@ -127,14 +107,14 @@ public struct OutboundPacing: Sendable {
     /// When to try again after `result` on attempt number `attempts` (nil: give up, or answered).
     /// A campaign's own maximum and delay, when it sets them, replace the configuration's.
     public func retry(after result: OutboundResult, attempts: Int, campaign: CampaignSettings? = nil, now: Date) -> Date? {
-        guard result != .answered, attempts < (campaign?.maximumAttempts ?? configuration.maximumAttempts) else { return nil }
+        guard result != .answered, attempts < (campaign?.maximumAttempts ?? configuration.retry.maximumAttempts) else { return nil }
         if let seconds = campaign?.retryAfter { return now.addingTimeInterval(TimeInterval(seconds)) }
         let wait: Duration
         switch result {
         case .answered: return nil
-        case .noAnswer: wait = configuration.retryAfterNoAnswer
-        case .busy: wait = configuration.retryAfterBusy
-        case .failed: wait = configuration.retryAfterFailure
+        case .noAnswer: wait = configuration.retry.afterNoAnswer
+        case .busy: wait = configuration.retry.afterBusy
+        case .failed: wait = configuration.retry.afterFailure
         }
         return now.addingTimeInterval(wait.seconds)
     }
@@ -334,10 +314,10 @@ extension ConfigurationReader {
                     configuration.districtHours[district] = try self.hours(hours, path: path + "." + district)
                 }
             case "utc_offset": configuration.utcOffset = try integer(value, path: path, in: -50_400...50_400)
-            case "retry_no_answer": configuration.retryAfterNoAnswer = try positiveDuration(value, path: path)
-            case "retry_busy": configuration.retryAfterBusy = try positiveDuration(value, path: path)
-            case "retry_failure": configuration.retryAfterFailure = try positiveDuration(value, path: path)
-            case "max_attempts": configuration.maximumAttempts = try integer(value, path: path, in: 1...50)
+            case "retry_no_answer": configuration.retry.afterNoAnswer = try positiveDuration(value, path: path)
+            case "retry_busy": configuration.retry.afterBusy = try positiveDuration(value, path: path)
+            case "retry_failure": configuration.retry.afterFailure = try positiveDuration(value, path: path)
+            case "max_attempts": configuration.retry.maximumAttempts = try integer(value, path: path, in: 1...50)
             case "callback_priority": configuration.callbackPriority = try integer(value, path: path, in: 0...100)
             case "poll_interval": configuration.pollInterval = try positiveDuration(value, path: path)
             default: throw unknownKey(value, path: path, known: Self.outboundKeys)

@@ -27,28 +27,25 @@ package struct JSONText: Sendable {
     }
 
     /// `{`, as a value.
-    package mutating func beginObject() {
-        separate()
-        text += "{"
-        needsComma = false
-    }
+    package mutating func beginObject() { open("{") }
 
     /// `}`.
-    package mutating func endObject() {
-        text += "}"
-        needsComma = true
-    }
+    package mutating func endObject() { close("}") }
 
     /// `[`, as a value.
-    package mutating func beginArray() {
+    package mutating func beginArray() { open("[") }
+
+    /// `]`.
+    package mutating func endArray() { close("]") }
+
+    private mutating func open(_ bracket: String) {
         separate()
-        text += "["
+        text += bracket
         needsComma = false
     }
 
-    /// `]`.
-    package mutating func endArray() {
-        text += "]"
+    private mutating func close(_ bracket: String) {
+        text += bracket
         needsComma = true
     }
 

@@ -257,7 +257,7 @@ public struct MenuInterpreter: Sendable {
                         current = chosen
                     }
                 } else {
-                    current = choice.failure
+                    current = choice.retrying.failure
                 }
             case .language(let choice):
                 if let language = try await choose(choice, channel, &state) {
@@ -267,14 +267,14 @@ public struct MenuInterpreter: Sendable {
                     current = node.next
                 } else {
                     // No choice: the language stays; the failure node if there is one, else on.
-                    current = choice.failure ?? node.next
+                    current = choice.retrying.failure ?? node.next
                 }
             case .collect(let collect):
                 if let digits = try await self.collect(collect, channel, &state) {
                     state.variables[collect.variable] = digits
                     current = node.next
                 } else {
-                    current = collect.failure
+                    current = collect.retrying.failure
                 }
             case .record(let record):
                 let file = "\(record.folder)/\(state.uniqueid.isEmpty ? "call" : state.uniqueid)-\(id)"
@@ -367,20 +367,20 @@ public struct MenuInterpreter: Sendable {
     /// Offers a choice until a valid option, or nil when the retries are used up.
     func choose(_ choice: Choice, _ channel: some CallChannel, _ state: inout CallState) async throws -> String? {
         let keys = String(Set(choice.options.keys.compactMap(\.first)).sorted())
-        for attempt in 0...choice.retries {
+        for attempt in 0...choice.retrying.retries {
             var key = try await play(choice.prompts, channel, &state, escape: keys)
-            if key == nil { key = try await waitForKey(channel, choice.firstDigitTimeout) }
+            if key == nil { key = try await waitForKey(channel, choice.retrying.firstDigitTimeout) }
             guard let first = key else {
-                if attempt < choice.retries { _ = try await play(choice.timeoutPrompts, channel, &state, escape: "") }
+                if attempt < choice.retrying.retries { _ = try await play(choice.retrying.timeoutPrompts, channel, &state, escape: "") }
                 continue
             }
             var entered = String(first)
             while choice.options[entered] == nil, choice.options.keys.contains(where: { $0.hasPrefix(entered) }) {
-                guard let more = try await waitForKey(channel, choice.interDigitTimeout) else { break }
+                guard let more = try await waitForKey(channel, choice.retrying.interDigitTimeout) else { break }
                 entered.append(more)
             }
             if let value = choice.options[entered] { return value }
-            if attempt < choice.retries { _ = try await play(choice.invalidPrompts, channel, &state, escape: "") }
+            if attempt < choice.retrying.retries { _ = try await play(choice.retrying.invalidPrompts, channel, &state, escape: "") }
         }
         return nil
     }
@@ -388,24 +388,24 @@ public struct MenuInterpreter: Sendable {
     /// Reads digits until the maximum, the terminator or the inter-digit timeout; validates
     /// them; nil when the retries are used up.
     func collect(_ collect: Collect, _ channel: some CallChannel, _ state: inout CallState) async throws -> String? {
-        for attempt in 0...collect.retries {
+        for attempt in 0...collect.retrying.retries {
             var key = try await play(collect.prompts, channel, &state, escape: "0123456789*#")
-            if key == nil { key = try await waitForKey(channel, collect.firstDigitTimeout) }
+            if key == nil { key = try await waitForKey(channel, collect.retrying.firstDigitTimeout) }
             var digits = ""
             while let pressed = key {
                 if let terminator = collect.terminator, pressed == terminator { break }
                 digits.append(pressed)
                 if digits.count >= collect.maximumDigits { break }
-                key = try await waitForKey(channel, collect.interDigitTimeout)
+                key = try await waitForKey(channel, collect.retrying.interDigitTimeout)
             }
             if digits.isEmpty {
-                if attempt < collect.retries { _ = try await play(collect.timeoutPrompts, channel, &state, escape: "") }
+                if attempt < collect.retrying.retries { _ = try await play(collect.retrying.timeoutPrompts, channel, &state, escape: "") }
                 continue
             }
             if digits.count >= collect.minimumDigits, digits.allSatisfy(\.isNumber), application.validate(digits, as: collect.validation) {
                 return digits
             }
-            if attempt < collect.retries { _ = try await play(collect.invalidPrompts, channel, &state, escape: "") }
+            if attempt < collect.retrying.retries { _ = try await play(collect.retrying.invalidPrompts, channel, &state, escape: "") }
         }
         return nil
     }

@@ -90,11 +90,11 @@ public struct MenuNode: Sendable {
         switch kind {
         case .menu(let choice):
             if choice.variable == nil { result += choice.options.sorted { $0.key < $1.key }.map(\.value) }
-            if let failure = choice.failure { result.append(failure) }
+            if let failure = choice.retrying.failure { result.append(failure) }
         case .language(let choice):
-            if let failure = choice.failure { result.append(failure) }
+            if let failure = choice.retrying.failure { result.append(failure) }
         case .collect(let collect):
-            if let failure = collect.failure { result.append(failure) }
+            if let failure = collect.retrying.failure { result.append(failure) }
         case .goto(let target):
             result.append(target)
         case .action(let action):
@@ -110,12 +110,31 @@ public struct MenuNode: Sendable {
     public var prompts: [String] {
         switch kind {
         case .play(let prompts): prompts
-        case .menu(let choice), .language(let choice): choice.prompts + choice.invalidPrompts + choice.timeoutPrompts
-        case .collect(let collect): collect.prompts + collect.invalidPrompts + collect.timeoutPrompts
+        case .menu(let choice), .language(let choice): choice.prompts + choice.retrying.invalidPrompts + choice.retrying.timeoutPrompts
+        case .collect(let collect): collect.prompts + collect.retrying.invalidPrompts + collect.retrying.timeoutPrompts
         case .record(let record): record.prompts
         case .say, .set, .goto, .hangup, .action: []
         }
     }
+}
+
+/// How a node that waits for keys asks again (menu, language and collect nodes): its
+/// timeouts, how many more tries, what is played between them, and where the call goes when
+/// they are used up.
+public struct Retrying: Sendable {
+    /// How long to wait for the first digit.
+    public var firstDigitTimeout: Duration
+    /// How long to wait between digits.
+    public var interDigitTimeout: Duration
+    /// How many more tries after a wrong or missing answer.
+    public var retries: Int
+    /// Played after an answer that is not accepted.
+    public var invalidPrompts: [String]
+    /// Played when nothing was pressed.
+    public var timeoutPrompts: [String]
+    /// Where the call goes when the tries are used up (for a language choice: nil keeps the
+    /// default language and goes on).
+    public var failure: String?
 }
 
 /// Options by digit with retries (menu and language nodes).
@@ -124,18 +143,8 @@ public struct Choice: Sendable {
     public var prompts: [String]
     /// Digit (or digits) → node for a menu, → language code for a language choice.
     public var options: [String: String]
-    /// How long to wait for the first digit.
-    public var firstDigitTimeout: Duration
-    /// How long to wait between digits of a multi-digit option.
-    public var interDigitTimeout: Duration
-    /// How many more times to offer the options after a wrong or missing answer.
-    public var retries: Int
-    /// Played after a digit that is not an option.
-    public var invalidPrompts: [String]
-    /// Played when nothing was pressed.
-    public var timeoutPrompts: [String]
-    /// Where the call goes when the retries are used up (for a language choice: nil keeps the default language and goes on).
-    public var failure: String?
+    /// Timeouts, retries and the failure node.
+    public var retrying: Retrying
     /// For a menu that chooses a value rather than a node (a category menu): the variable the
     /// chosen option's value goes into before the call goes to next.
     public var variable: String?
@@ -155,18 +164,8 @@ public struct Collect: Sendable {
     public var validation: Validation
     /// The variable that receives them.
     public var variable: String
-    /// How long to wait for the first digit.
-    public var firstDigitTimeout: Duration
-    /// How long to wait between digits.
-    public var interDigitTimeout: Duration
-    /// How many more tries after a wrong or missing answer.
-    public var retries: Int
-    /// Played after a wrong answer.
-    public var invalidPrompts: [String]
-    /// Played when nothing was pressed.
-    public var timeoutPrompts: [String]
-    /// Where the call goes when the tries are used up.
-    public var failure: String?
+    /// Timeouts, retries and the failure node.
+    public var retrying: Retrying
 
     /// What collected digits must be.
     public enum Validation: String, Sendable, CaseIterable {

@@ -176,14 +176,14 @@ public enum MenuChecker {
         var edges: [(String, Set<String>)] = []
         switch node.kind {
         case .collect(let collect):
-            if let failure = collect.failure { edges.append((failure, [])) }
+            if let failure = collect.retrying.failure { edges.append((failure, [])) }
             if let next = node.next { edges.append((next, [collect.variable])) }
         case .record(let record):
             if let next = node.next { edges.append((next, [record.variable])) }
         case .set(let variable, _):
             if let next = node.next { edges.append((next, [variable])) }
         case .menu(let choice) where choice.variable != nil:
-            if let failure = choice.failure { edges.append((failure, [])) }
+            if let failure = choice.retrying.failure { edges.append((failure, [])) }
             if let next = node.next { edges.append((next, [choice.variable!])) }
         case .action(let action):
             // A callback offer comes with the queue the caller may keep waiting in.
@@ -228,9 +228,9 @@ public enum MenuChecker {
     /// choice's next and the recording's next of those that do.
     static func silentSuccessors(_ node: MenuNode) -> [String] {
         switch node.kind {
-        case .menu(let choice): return [choice.failure].compactMap { $0 }
-        case .collect(let collect): return [collect.failure].compactMap { $0 }
-        case .language(let choice): return [choice.failure, node.next].compactMap { $0 }
+        case .menu(let choice): return [choice.retrying.failure].compactMap { $0 }
+        case .collect(let collect): return [collect.retrying.failure].compactMap { $0 }
+        case .language(let choice): return [choice.retrying.failure, node.next].compactMap { $0 }
         default: return node.successors
         }
     }

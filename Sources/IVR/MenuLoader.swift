@@ -225,18 +225,28 @@ public enum MenuLoader {
                 options[digits] = name
                 if !language, variable == nil { references[name] = references[name] ?? Self.position(target) }
             }
+            let asking = try retrying(f, node, path: path, references: &references, failureRequired: !language, firstDigit: .seconds(5), interDigit: .seconds(2))
+            return Choice(prompts: asking.prompts, options: options, retrying: asking.retrying, variable: variable)
+        }
+
+        /// A waiting node's `prompt`, and its `failure`, `timeout`, `inter_digit_timeout`,
+        /// `retries`, `invalid` and `no_input` with their defaults.
+        func retrying(
+            _ f: [String: Node], _ node: Node, path: String, references: inout [String: SourcePosition], failureRequired: Bool,
+            firstDigit: Duration, interDigit: Duration
+        ) throws(YAMLProblem) -> (prompts: [String], retrying: Retrying) {
             let failure = try f["failure"].map { item throws(YAMLProblem) in try reader.string(item, path: "\(path).failure") }
             if let failure, let item = f["failure"] { references[failure] = references[failure] ?? Self.position(item) }
-            if !language, failure == nil { throw reader.error(node, "\(path) needs failure: the node a caller goes to after the retries") }
-            return Choice(
-                prompts: try f["prompt"].map { item throws(YAMLProblem) in try prompts(item, path: "\(path).prompt") } ?? [],
-                options: options,
-                firstDigitTimeout: try timeout(f["timeout"], path: "\(path).timeout", default: .seconds(5)),
-                interDigitTimeout: try timeout(f["inter_digit_timeout"], path: "\(path).inter_digit_timeout", default: .seconds(2)),
+            if failureRequired, failure == nil { throw reader.error(node, "\(path) needs failure: the node a caller goes to after the retries") }
+            let asked = try f["prompt"].map { item throws(YAMLProblem) in try prompts(item, path: "\(path).prompt") } ?? []
+            let retrying = Retrying(
+                firstDigitTimeout: try timeout(f["timeout"], path: "\(path).timeout", default: firstDigit),
+                interDigitTimeout: try timeout(f["inter_digit_timeout"], path: "\(path).inter_digit_timeout", default: interDigit),
                 retries: try f["retries"].map { item throws(YAMLProblem) in try reader.integer(item, path: "\(path).retries", in: 0...9) } ?? 2,
                 invalidPrompts: try f["invalid"].map { item throws(YAMLProblem) in try prompts(item, path: "\(path).invalid") } ?? [],
                 timeoutPrompts: try f["no_input"].map { item throws(YAMLProblem) in try prompts(item, path: "\(path).no_input") } ?? [],
-                failure: failure, variable: variable)
+                failure: failure)
+            return (asked, retrying)
         }
 
         func collect(_ node: Node, path: String, references: inout [String: SourcePosition]) throws(YAMLProblem) -> Collect {
@@ -261,18 +271,10 @@ public enum MenuLoader {
                 }
                 validation = parsed
             }
-            let failure = try f["failure"].map { item throws(YAMLProblem) in try reader.string(item, path: "\(path).failure") }
-            if let failure, let item = f["failure"] { references[failure] = references[failure] ?? Self.position(item) }
-            if failure == nil { throw reader.error(node, "\(path) needs failure: the node a caller goes to after the retries") }
+            let asking = try retrying(f, node, path: path, references: &references, failureRequired: true, firstDigit: .seconds(6), interDigit: .seconds(3))
             return Collect(
-                prompts: try f["prompt"].map { item throws(YAMLProblem) in try prompts(item, path: "\(path).prompt") } ?? [],
-                minimumDigits: minimum, maximumDigits: maximum, terminator: terminator, validation: validation, variable: variable,
-                firstDigitTimeout: try timeout(f["timeout"], path: "\(path).timeout", default: .seconds(6)),
-                interDigitTimeout: try timeout(f["inter_digit_timeout"], path: "\(path).inter_digit_timeout", default: .seconds(3)),
-                retries: try f["retries"].map { item throws(YAMLProblem) in try reader.integer(item, path: "\(path).retries", in: 0...9) } ?? 2,
-                invalidPrompts: try f["invalid"].map { item throws(YAMLProblem) in try prompts(item, path: "\(path).invalid") } ?? [],
-                timeoutPrompts: try f["no_input"].map { item throws(YAMLProblem) in try prompts(item, path: "\(path).no_input") } ?? [],
-                failure: failure)
+                prompts: asking.prompts, minimumDigits: minimum, maximumDigits: maximum, terminator: terminator, validation: validation, variable: variable,
+                retrying: asking.retrying)
         }
 
         func record(_ node: Node, path: String) throws(YAMLProblem) -> Record {

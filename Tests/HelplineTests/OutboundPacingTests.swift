@@ -79,10 +79,10 @@ import TimeSupport
 
     @Test func eachOutcomeWaitsItsOwnTimeUntilTheAttemptsRunOut() {
         let pacing = Self.pacing {
-            $0.retryAfterNoAnswer = .seconds(1800)
-            $0.retryAfterBusy = .seconds(600)
-            $0.retryAfterFailure = .seconds(900)
-            $0.maximumAttempts = 3
+            $0.retry.afterNoAnswer = .seconds(1800)
+            $0.retry.afterBusy = .seconds(600)
+            $0.retry.afterFailure = .seconds(900)
+            $0.retry.maximumAttempts = 3
         }
         #expect(pacing.retry(after: .noAnswer, attempts: 1, now: Self.now) == Self.now.addingTimeInterval(1800))
         #expect(pacing.retry(after: .busy, attempts: 2, now: Self.now) == Self.now.addingTimeInterval(600))
@@ -140,7 +140,7 @@ import TimeSupport
     }
 
     @Test func aCampaignsRetryRulesReplaceTheConfigurations() {
-        let pacing = OutboundPacingTests.pacing { $0.maximumAttempts = 3; $0.retryAfterBusy = .seconds(600) }
+        let pacing = OutboundPacingTests.pacing { $0.retry.maximumAttempts = 3; $0.retry.afterBusy = .seconds(600) }
         let now = OutboundPacingTests.now
         let own = CampaignSettings(maximumAttempts: 2, retryAfter: 7200)
         #expect(pacing.retry(after: .busy, attempts: 1, campaign: own, now: now) == now.addingTimeInterval(7200))

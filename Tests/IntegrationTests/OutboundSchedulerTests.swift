@@ -49,9 +49,9 @@ extension Integration {
             configuration.callingHours = LocalTimeWindow(start: 0, end: 24 * 60)
             configuration.trunk = "DAHDI/g1"
             configuration.callerID = "1076"
-            configuration.maximumAttempts = 2
-            configuration.retryAfterBusy = .seconds(600)
-            configuration.retryAfterNoAnswer = .seconds(1800)
+            configuration.retry.maximumAttempts = 2
+            configuration.retry.afterBusy = .seconds(600)
+            configuration.retry.afterNoAnswer = .seconds(1800)
             let metrics = TestMetrics()
             let scheduler = OutboundScheduler(store: store, client: client, board: board, configuration: configuration, queueOf: { $0.queue }, logger: Self.logger, metrics: metrics)
 
@@ -120,7 +120,7 @@ extension Integration {
                 """
             let configuration = try HelplineConfiguration(yaml: yaml, file: "o.yaml")
             let outbound = try #require(configuration.outbound)
-            #expect(outbound.maximumChannels == 6 && outbound.maximumAttempts == 4 && outbound.retryAfterBusy == .seconds(300))
+            #expect(outbound.maximumChannels == 6 && outbound.retry.maximumAttempts == 4 && outbound.retry.afterBusy == .seconds(300))
             #expect(outbound.callingHours.description == "08:30-19:00" && outbound.hours(district: "07").description == "10:00-17:00")
             #expect(outbound.channel == "Local/${number}@helpline-outbound")
             #expect(HelplineConfiguration().outbound == nil, "nothing is dialled unless configured")
