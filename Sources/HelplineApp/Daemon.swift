@@ -273,11 +273,14 @@ public struct AMIEventHandler: Service {
         self.onEvent = onEvent
     }
 
-    /// Reads the events until the stream ends (the client's run ended) or cancellation.
+    /// Reads the events until the stream ends (the client's run ended), then, in a service
+    /// group, waits for its own turn in the graceful shutdown (a service that ends before it is
+    /// asked to counts as failed); or until cancellation.
     public func run() async throws {
         for await event in client.events {
             await onEvent(event)
         }
+        try? await gracefulShutdown()
     }
 }
 
