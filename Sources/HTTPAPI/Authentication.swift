@@ -98,6 +98,24 @@ public struct Principal: Sendable, Hashable {
     public var role: APIRole
 }
 
+extension Principal {
+    /// The department a request of this principal covers: for an officer its own department
+    /// (403 when `requested` names another), for every other role `requested` as it is.
+    ///
+    /// - Parameters:
+    ///   - requested: The department the request asks for; nil for every department.
+    ///   - action: What the request does, for the refusal: `list the tickets` gives "the token
+    ///     'desk-water-01' may list the tickets of department 'water' only".
+    /// - Returns: The department to read; nil for every department.
+    func departmentScope(requested: String?, to action: String) throws -> String? {
+        guard case .officer(let own, _) = role else { return requested }
+        if let requested, requested != own {
+            throw APIError(.forbidden, "the token '\(name)' may \(action) of department '\(own)' only")
+        }
+        return own
+    }
+}
+
 /// The configured tokens, matched in constant time.
 struct TokenTable: Sendable {
     let tokens: [APIToken]

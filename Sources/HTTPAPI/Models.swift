@@ -48,9 +48,17 @@ struct TicketBody: Encodable, Sendable {
         dueAt = ticket.dueAt
         resolvedAt = ticket.resolvedAt
         closedAt = ticket.closedAt
-        overdue = ticket.status.isOpen && ticket.status != .resolved && (ticket.dueAt.map { $0 < now } ?? false)
+        overdue = TicketBody.isOverdue(ticket, now: now)
         callUniqueid = ticket.callUniqueid
         duplicateOf = ticket.duplicateOf
+    }
+}
+
+extension TicketBody {
+    /// Whether an open ticket is past its due time (a resolved one awaiting feedback is not):
+    /// the API's `overdue` and the desk's overdue badge.
+    static func isOverdue(_ ticket: Ticket, now: Date) -> Bool {
+        ticket.status.isOpen && ticket.status != .resolved && (ticket.dueAt.map { $0 < now } ?? false)
     }
 }
 

@@ -58,9 +58,7 @@ paths:
       summary: Prometheus metrics (text exposition format). Roles administrator and monitor.
       responses:
         "200": {description: The metrics., content: {text/plain: {schema: {type: string}}}}
-        "401": {$ref: "#/components/responses/Unauthorized"}
-        "403": {$ref: "#/components/responses/Forbidden"}
-        "429": {$ref: "#/components/responses/TooManyFailedAuthentications"}
+\#(Self.authenticationErrors)
   /api/v1/openapi.yaml:
     get:
       summary: This document.
@@ -72,9 +70,7 @@ paths:
       summary: Live queues with seats and waiting callers, per PBX and merged, with each PBX's staleness. Roles administrator and monitor.
       responses:
         "200": {description: The live state., content: {application/json: {schema: {$ref: "#/components/schemas/QueuesReport"}}}}
-        "401": {$ref: "#/components/responses/Unauthorized"}
-        "403": {$ref: "#/components/responses/Forbidden"}
-        "429": {$ref: "#/components/responses/TooManyFailedAuthentications"}
+\#(Self.authenticationErrors)
   /api/v1/tickets:
     get:
       summary: Tickets, oldest first, one page at a time. Officers see their own department only.
@@ -87,9 +83,7 @@ paths:
       responses:
         "200": {description: A page., content: {application/json: {schema: {$ref: "#/components/schemas/TicketPage"}}}}
         "400": {$ref: "#/components/responses/BadRequest"}
-        "401": {$ref: "#/components/responses/Unauthorized"}
-        "403": {$ref: "#/components/responses/Forbidden"}
-        "429": {$ref: "#/components/responses/TooManyFailedAuthentications"}
+\#(Self.authenticationErrors)
     post:
       summary: Web intake - registers a complaint from a website or chat channel, routed like a call. Roles administrator and intake.
       requestBody:
@@ -152,15 +146,7 @@ paths:
         required: true
         content: {application/json: {schema: {type: object, required: [report], properties: {report: {type: string, maxLength: 4000}}}}}
       responses:
-        "200": {description: The ticket as it now stands., content: {application/json: {schema: {$ref: "#/components/schemas/Ticket"}}}}
-        "400": {$ref: "#/components/responses/BadRequest"}
-        "401": {$ref: "#/components/responses/Unauthorized"}
-        "403": {$ref: "#/components/responses/Forbidden"}
-        "404": {$ref: "#/components/responses/NotFound"}
-        "409": {$ref: "#/components/responses/Conflict"}
-        "413": {$ref: "#/components/responses/BodyTooLarge"}
-        "415": {$ref: "#/components/responses/UnsupportedMediaType"}
-        "429": {$ref: "#/components/responses/TooManyFailedAuthentications"}
+\#(Self.ticketActionResponses)
   /api/v1/tickets/{number}/reassign:
     post:
       summary: Give the ticket to another officer of its department. Administrators; officers of the ticket's department at its level.
@@ -169,15 +155,7 @@ paths:
         required: true
         content: {application/json: {schema: {type: object, required: [officer], properties: {officer: {type: string, description: An officer id of the routing directory.}, note: {type: string}}}}}
       responses:
-        "200": {description: The ticket as it now stands., content: {application/json: {schema: {$ref: "#/components/schemas/Ticket"}}}}
-        "400": {$ref: "#/components/responses/BadRequest"}
-        "401": {$ref: "#/components/responses/Unauthorized"}
-        "403": {$ref: "#/components/responses/Forbidden"}
-        "404": {$ref: "#/components/responses/NotFound"}
-        "409": {$ref: "#/components/responses/Conflict"}
-        "413": {$ref: "#/components/responses/BodyTooLarge"}
-        "415": {$ref: "#/components/responses/UnsupportedMediaType"}
-        "429": {$ref: "#/components/responses/TooManyFailedAuthentications"}
+\#(Self.ticketActionResponses)
   /api/v1/tickets/{number}/notes:
     post:
       summary: Add a note to the ticket's history (any state). Administrators; officers of the ticket's department.
@@ -218,20 +196,12 @@ paths:
     post:
       summary: Reload the call flows and the routing directory (as helpline menus reload). Administrators.
       responses:
-        "200": {description: Reloaded., content: {application/json: {schema: {$ref: "#/components/schemas/ReloadOutcome"}}}}
-        "401": {$ref: "#/components/responses/Unauthorized"}
-        "403": {$ref: "#/components/responses/Forbidden"}
-        "422": {$ref: "#/components/responses/ReloadRefused"}
-        "429": {$ref: "#/components/responses/TooManyFailedAuthentications"}
+\#(Self.reloadResponses)
   /api/v1/admin/directory/reload:
     post:
       summary: Reload the routing directory alone. Administrators.
       responses:
-        "200": {description: Reloaded., content: {application/json: {schema: {$ref: "#/components/schemas/ReloadOutcome"}}}}
-        "401": {$ref: "#/components/responses/Unauthorized"}
-        "403": {$ref: "#/components/responses/Forbidden"}
-        "422": {$ref: "#/components/responses/ReloadRefused"}
-        "429": {$ref: "#/components/responses/TooManyFailedAuthentications"}
+\#(Self.reloadResponses)
   /api/v1/seats:
     get:
       summary: Every seat of every PBX with its device state and, per queue, whether it is paused and why. Roles administrator and monitor.
@@ -257,9 +227,7 @@ paths:
                           items:
                             type: object
                             properties: {queue: {type: string}, paused: {type: boolean}, paused_reason: {type: string}, calls_taken: {type: integer}}
-        "401": {$ref: "#/components/responses/Unauthorized"}
-        "403": {$ref: "#/components/responses/Forbidden"}
-        "429": {$ref: "#/components/responses/TooManyFailedAuthentications"}
+\#(Self.authenticationErrors)
   /api/v1/seats/login:
     post:
       summary: Log a seat into queues (AMI QueueAdd, unpaused). A queue it is already in answers 'Already there' (seat_action_failed). Administrators.
@@ -277,13 +245,7 @@ paths:
                 name: {type: string, description: The member name Asterisk shows.}
                 penalty: {type: integer, minimum: 0, maximum: 100}
       responses:
-        "200": {description: Asterisk did it in every queue., content: {application/json: {schema: {$ref: "#/components/schemas/SeatOutcome"}}}}
-        "400": {$ref: "#/components/responses/BadRequest"}
-        "401": {$ref: "#/components/responses/Unauthorized"}
-        "403": {$ref: "#/components/responses/Forbidden"}
-        "429": {$ref: "#/components/responses/TooManyFailedAuthentications"}
-        "502": {$ref: "#/components/responses/SeatActionFailed"}
-        "503": {$ref: "#/components/responses/AMIUnavailable"}
+\#(Self.seatActionResponses)
   /api/v1/seats/logout:
     post:
       summary: Log a seat out of queues (AMI QueueRemove); without queues, out of every queue the live state shows it in. Administrators.
@@ -299,13 +261,7 @@ paths:
                 queues: {type: array, items: {type: string}}
                 pbx: {type: string}
       responses:
-        "200": {description: Asterisk did it in every queue., content: {application/json: {schema: {$ref: "#/components/schemas/SeatOutcome"}}}}
-        "400": {$ref: "#/components/responses/BadRequest"}
-        "401": {$ref: "#/components/responses/Unauthorized"}
-        "403": {$ref: "#/components/responses/Forbidden"}
-        "429": {$ref: "#/components/responses/TooManyFailedAuthentications"}
-        "502": {$ref: "#/components/responses/SeatActionFailed"}
-        "503": {$ref: "#/components/responses/AMIUnavailable"}
+\#(Self.seatActionResponses)
   /api/v1/seats/pause:
     post:
       summary: Pause a seat with a reason (AMI QueuePause), in one queue or every queue it is in. Administrators.
@@ -322,13 +278,7 @@ paths:
                 queue: {type: string}
                 pbx: {type: string}
       responses:
-        "200": {description: Asterisk did it in every queue., content: {application/json: {schema: {$ref: "#/components/schemas/SeatOutcome"}}}}
-        "400": {$ref: "#/components/responses/BadRequest"}
-        "401": {$ref: "#/components/responses/Unauthorized"}
-        "403": {$ref: "#/components/responses/Forbidden"}
-        "429": {$ref: "#/components/responses/TooManyFailedAuthentications"}
-        "502": {$ref: "#/components/responses/SeatActionFailed"}
-        "503": {$ref: "#/components/responses/AMIUnavailable"}
+\#(Self.seatActionResponses)
   /api/v1/seats/unpause:
     post:
       summary: Unpause a seat, in one queue or every queue it is in. Administrators.
@@ -344,13 +294,7 @@ paths:
                 queue: {type: string}
                 pbx: {type: string}
       responses:
-        "200": {description: Asterisk did it in every queue., content: {application/json: {schema: {$ref: "#/components/schemas/SeatOutcome"}}}}
-        "400": {$ref: "#/components/responses/BadRequest"}
-        "401": {$ref: "#/components/responses/Unauthorized"}
-        "403": {$ref: "#/components/responses/Forbidden"}
-        "429": {$ref: "#/components/responses/TooManyFailedAuthentications"}
-        "502": {$ref: "#/components/responses/SeatActionFailed"}
-        "503": {$ref: "#/components/responses/AMIUnavailable"}
+\#(Self.seatActionResponses)
   /api/v1/campaigns:
     get:
       summary: Outbound campaigns with their contacts by status and their rules, newest first. Roles administrator and monitor.
@@ -358,9 +302,7 @@ paths:
         "200":
           description: The campaigns.
           content: {application/json: {schema: {type: object, properties: {campaigns: {type: array, items: {$ref: "#/components/schemas/Campaign"}}}}}}
-        "401": {$ref: "#/components/responses/Unauthorized"}
-        "403": {$ref: "#/components/responses/Forbidden"}
-        "429": {$ref: "#/components/responses/TooManyFailedAuthentications"}
+\#(Self.authenticationErrors)
   /api/v1/campaigns/{name}/start:
     post:
       summary: Start or resume a campaign (as helpline campaigns start); rules given replace the campaign's. Administrators.
@@ -380,9 +322,7 @@ paths:
       responses:
         "200": {description: Running., content: {application/json: {schema: {$ref: "#/components/schemas/Campaign"}}}}
         "400": {$ref: "#/components/responses/BadRequest"}
-        "401": {$ref: "#/components/responses/Unauthorized"}
-        "403": {$ref: "#/components/responses/Forbidden"}
-        "429": {$ref: "#/components/responses/TooManyFailedAuthentications"}
+\#(Self.authenticationErrors)
         "404": {$ref: "#/components/responses/CampaignNotFound"}
         "409": {description: "Its menu is not a campaign menu, or nobody is left to call (campaign_not_startable).", content: {application/json: {schema: {$ref: "#/components/schemas/Error"}}}}
   /api/v1/campaigns/{name}/pause:
@@ -392,9 +332,7 @@ paths:
         - {name: name, in: path, required: true, schema: {type: string}}
       responses:
         "200": {description: Paused., content: {application/json: {schema: {$ref: "#/components/schemas/Campaign"}}}}
-        "401": {$ref: "#/components/responses/Unauthorized"}
-        "403": {$ref: "#/components/responses/Forbidden"}
-        "429": {$ref: "#/components/responses/TooManyFailedAuthentications"}
+\#(Self.authenticationErrors)
         "404": {$ref: "#/components/responses/CampaignNotFound"}
   /api/v1/campaigns/{name}/report:
     get:
@@ -427,9 +365,7 @@ paths:
                         answered_at: {type: string, format: date-time}
                         answers: {type: object, additionalProperties: {type: string}}
             text/csv: {schema: {type: string}}
-        "401": {$ref: "#/components/responses/Unauthorized"}
-        "403": {$ref: "#/components/responses/Forbidden"}
-        "429": {$ref: "#/components/responses/TooManyFailedAuthentications"}
+\#(Self.authenticationErrors)
         "404": {$ref: "#/components/responses/CampaignNotFound"}
 components:
   securitySchemes:
@@ -631,5 +567,43 @@ components:
               resolved: {type: integer}
               escalated: {type: integer}
               overdue: {type: integer}
+"""#
+
+    /// The responses of a refused authentication or role: 401, 403 and 429.
+    private static let authenticationErrors = #"""
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+        "429": {$ref: "#/components/responses/TooManyFailedAuthentications"}
+"""#
+
+    /// The responses of the seat actions (login, logout, pause, unpause).
+    private static let seatActionResponses = #"""
+        "200": {description: Asterisk did it in every queue., content: {application/json: {schema: {$ref: "#/components/schemas/SeatOutcome"}}}}
+        "400": {$ref: "#/components/responses/BadRequest"}
+\#(Self.authenticationErrors)
+        "502": {$ref: "#/components/responses/SeatActionFailed"}
+        "503": {$ref: "#/components/responses/AMIUnavailable"}
+"""#
+
+    /// The responses of a ticket's level-bound actions (resolve, reassign).
+    private static let ticketActionResponses = #"""
+        "200": {description: The ticket as it now stands., content: {application/json: {schema: {$ref: "#/components/schemas/Ticket"}}}}
+        "400": {$ref: "#/components/responses/BadRequest"}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+        "404": {$ref: "#/components/responses/NotFound"}
+        "409": {$ref: "#/components/responses/Conflict"}
+        "413": {$ref: "#/components/responses/BodyTooLarge"}
+        "415": {$ref: "#/components/responses/UnsupportedMediaType"}
+        "429": {$ref: "#/components/responses/TooManyFailedAuthentications"}
+"""#
+
+    /// The responses of the reloads (menus and directory, directory alone).
+    private static let reloadResponses = #"""
+        "200": {description: Reloaded., content: {application/json: {schema: {$ref: "#/components/schemas/ReloadOutcome"}}}}
+        "401": {$ref: "#/components/responses/Unauthorized"}
+        "403": {$ref: "#/components/responses/Forbidden"}
+        "422": {$ref: "#/components/responses/ReloadRefused"}
+        "429": {$ref: "#/components/responses/TooManyFailedAuthentications"}
 """#
 }

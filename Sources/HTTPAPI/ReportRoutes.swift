@@ -47,13 +47,7 @@ struct ReportRoutes: Sendable {
     func daily(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let principal = try context.require(.administrator, .monitor, .officer, to: "read reports")
         let query = request.uri.queryParameters
-        var department = query["department"].map(String.init)
-        if case .officer(let own, _) = principal.role {
-            if let department, department != own {
-                throw APIError(.forbidden, "the token '\(principal.name)' may read the reports of department '\(own)' only")
-            }
-            department = own
-        }
+        let department = try principal.departmentScope(requested: query["department"].map(String.init), to: "read the reports")
         let csv: Bool
         switch query["format"].map(String.init) {
         case "csv": csv = true

@@ -48,13 +48,7 @@ struct TicketRoutes: Sendable {
     func list(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let principal = try context.require(.administrator, .monitor, .officer, to: "list tickets")
         let query = request.uri.queryParameters
-        var department = query["department"].map(String.init)
-        if case .officer(let own, _) = principal.role {
-            if let department, department != own {
-                throw APIError(.forbidden, "the token '\(principal.name)' may list the tickets of department '\(own)' only")
-            }
-            department = own
-        }
+        let department = try principal.departmentScope(requested: query["department"].map(String.init), to: "list the tickets")
         let status = try query["status"].map { text in
             guard let status = TicketStatus(rawValue: String(text)) else {
                 throw APIError(.invalidRequest, "status must be one of \(TicketStatus.allCases.map(\.rawValue).joined(separator: ", ")); not '\(text)'")
@@ -77,11 +71,7 @@ struct TicketRoutes: Sendable {
 
     func detail(_ context: APIRequestContext) async throws -> Response {
         let principal = try context.require(.administrator, .monitor, .officer, to: "read tickets")
-        let number = try ticketNumber(context)
-        guard let history = try await storeCall({ try await dependencies.store.history(number: number) }) else {
-            throw APIError(.ticketNotFound, "no ticket has the number \(number)")
-        }
-        try authorize(principal, history.ticket, levelBound: false, verb: "read")
+        let history = try await authorizedHistory(principal, context)
         return APIJSON.response(TicketDetail(history, now: dependencies.now()))
     }
 
@@ -89,11 +79,7 @@ struct TicketRoutes: Sendable {
     /// (the desk's player reads the same file).
     func recording(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let principal = try context.require(.administrator, .monitor, .officer, to: "read tickets")
-        let number = try ticketNumber(context)
-        guard let ticket = try await storeCall({ try await dependencies.store.ticket(number: number) }) else {
-            throw APIError(.ticketNotFound, "no ticket has the number \(number)")
-        }
-        try authorize(principal, ticket, levelBound: false, verb: "read")
+        let (number, ticket) = try await authorizedTicket(principal, context)
         guard ticket.descriptionRecording != nil else { throw APIError(.recordingNotFound, "ticket \(number) has no recording") }
         guard let path = DeskPages.recordingFile(ticket.descriptionRecording, folder: recordingsFolder, sounds: soundsFolder) else {
             throw APIError(.recordingNotFound, "the recording of ticket \(number) is not on this server (its file is missing or outside http.recordings)")
@@ -113,11 +99,7 @@ struct TicketRoutes: Sendable {
     /// desk is the same write as one from the API.
     func perform(_ action: TicketAction, _ context: APIRequestContext, note: String?, levelBound: Bool, verb: String) async throws -> Ticket {
         let principal = try context.require(.administrator, .officer, to: "\(verb) tickets")
-        let number = try ticketNumber(context)
-        guard let ticket = try await storeCall({ try await dependencies.store.ticket(number: number) }) else {
-            throw APIError(.ticketNotFound, "no ticket has the number \(number)")
-        }
-        try authorize(principal, ticket, levelBound: levelBound, verb: verb)
+        let (number, ticket) = try await authorizedTicket(principal, context, levelBound: levelBound, verb: verb)
         if case .reassign(let officer) = action, let directory = dependencies.callFlows.directory {
             guard let known = directory.officers[officer], known.department == ticket.department else {
                 throw APIError(.unknownOfficer, "the routing directory has no officer '\(officer)' in department '\(ticket.department)'")
@@ -185,6 +167,39 @@ struct TicketRoutes: Sendable {
 
     // MARK: - Helpers
 
+    /// The ticket the route names, with its number as parsed, once `principal` may `verb` it
+    /// (see ``authorize(_:_:levelBound:verb:)``): 400 for a number that is not one, 404 when no
+    /// ticket has it, 403 when the ticket is not the principal's to `verb`.
+    func authorizedTicket(
+        _ principal: Principal, _ context: APIRequestContext, levelBound: Bool = false, verb: String = "read"
+    ) async throws -> (number: String, ticket: Ticket) {
+        let (number, ticket) = try await authorized(
+            principal, context, levelBound: levelBound, verb: verb, read: { try await dependencies.store.ticket(number: $0) }, ticketOf: { $0 })
+        return (number, ticket)
+    }
+
+    /// The history of the ticket the route names, once `principal` may read it; the refusals
+    /// are ``authorizedTicket(_:_:levelBound:verb:)``'s.
+    func authorizedHistory(_ principal: Principal, _ context: APIRequestContext) async throws -> TicketHistory {
+        let (_, history) = try await authorized(
+            principal, context, levelBound: false, verb: "read", read: { try await dependencies.store.history(number: $0) }, ticketOf: { $0.ticket })
+        return history
+    }
+
+    /// Parses the route's ticket number, finds what `read` gives for it (404 when nil) and
+    /// checks that `principal` may `verb` the ticket `ticketOf` takes from it.
+    private func authorized<Found>(
+        _ principal: Principal, _ context: APIRequestContext, levelBound: Bool, verb: String,
+        read: (String) async throws -> Found?, ticketOf: (Found) -> Ticket
+    ) async throws -> (number: String, found: Found) {
+        let number = try ticketNumber(context)
+        guard let found = try await storeCall({ try await read(number) }) else {
+            throw APIError(.ticketNotFound, "no ticket has the number \(number)")
+        }
+        try authorize(principal, ticketOf(found), levelBound: levelBound, verb: verb)
+        return (number, found)
+    }
+
     /// 403 unless the principal may act on this ticket: officers only in their department, and
     /// for level-bound actions only at their level.
     func authorize(_ principal: Principal, _ ticket: Ticket, levelBound: Bool, verb: String) throws {
@@ -243,29 +258,41 @@ struct TicketRoutes: Sendable {
     }
 }
 
-/// Request bodies: JSON only, at most `http.max_body_size` bytes.
+/// Request bodies: the API's JSON and the pages' forms, at most `http.max_body_size` bytes.
 enum APIBody {
     /// Decodes the body as `T`; an empty body (as `curl -X POST` sends, with or without
     /// `Content-Length: 0`) is `whenEmpty` when the endpoint's body is optional.
     static func decode<T: Decodable>(_ type: T.Type, _ request: Request, maxBodySize: Int, whenEmpty: T? = nil) async throws -> T {
-        if let contentType = request.headers[.contentType], !contentType.lowercased().hasPrefix("application/json") {
-            throw APIError(.unsupportedMediaType, "the request body must be JSON (Content-Type: application/json), not \(contentType)")
-        }
-        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > maxBodySize {
-            throw APIError(.bodyTooLarge, "the request body is \(length) bytes; the limit is \(maxBodySize)")
-        }
-        var request = request
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.collectBody(upTo: maxBodySize)
-        } catch is NIOTooManyBytesError {
-            throw APIError(.bodyTooLarge, "the request body is over the limit of \(maxBodySize) bytes")
-        }
+        let buffer = try await collect(
+            request, maxBodySize: maxBodySize, mediaType: "application/json", noun: "the request body", requirement: "JSON (Content-Type: application/json)")
         if buffer.readableBytes == 0, let whenEmpty { return whenEmpty }
         do {
             return try APIJSON.decoder().decode(T.self, from: Data(buffer.readableBytesView))
         } catch let error as DecodingError {
             throw APIError(.invalidRequest, "the request body is not what this endpoint takes: \(describe(error))")
+        }
+    }
+
+    /// The body of `request`, at most `maxBodySize` bytes: 415 when it has a `Content-Type`
+    /// that is not `mediaType` ("`noun` must be `requirement`, not …"), 413 when it is larger
+    /// (by its `Content-Length`, or as it arrives).
+    ///
+    /// - Parameters:
+    ///   - mediaType: The media type the body must have, lowercase (`application/json`).
+    ///   - noun: The body in the refusals (`the request body`, `the form`).
+    ///   - requirement: What the body must be, in the 415's message (`JSON (Content-Type: application/json)`).
+    static func collect(_ request: Request, maxBodySize: Int, mediaType: String, noun: String, requirement: String) async throws -> ByteBuffer {
+        if let contentType = request.headers[.contentType], !contentType.lowercased().hasPrefix(mediaType) {
+            throw APIError(.unsupportedMediaType, "\(noun) must be \(requirement), not \(contentType)")
+        }
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > maxBodySize {
+            throw APIError(.bodyTooLarge, "\(noun) is \(length) bytes; the limit is \(maxBodySize)")
+        }
+        var request = request
+        do {
+            return try await request.collectBody(upTo: maxBodySize)
+        } catch is NIOTooManyBytesError {
+            throw APIError(.bodyTooLarge, "\(noun) is over the limit of \(maxBodySize) bytes")
         }
     }
 

@@ -79,13 +79,13 @@ struct DashboardPage: Sendable {
                 """
         }
         let departmentRows: [HTML] = rows.map { departmentRow($0, name: names.department($0.id)) } + [departmentRow(total, name: t(.total), header: true)]
+        let departmentHeader: HTML = """
+            <th>\(t(.department))</th><th class="n">\(t(.pending))</th><th class="n">\(t(.escalated))</th><th class="n">\(t(.overdue))</th>\
+            <th class="n">\(t(.awaitingFeedback))</th><th class="n">\(t(.complaintsToday))</th><th class="n">\(t(.resolvedToday))</th>
+            """
         let departments: HTML = """
             <h2>\(t(.byDepartment))</h2>
-            <div class="scroll"><table id="departments">
-            <thead><tr><th>\(t(.department))</th><th class="n">\(t(.pending))</th><th class="n">\(t(.escalated))</th><th class="n">\(t(.overdue))</th>\
-            <th class="n">\(t(.awaitingFeedback))</th><th class="n">\(t(.complaintsToday))</th><th class="n">\(t(.resolvedToday))</th></tr></thead>
-            <tbody>\(departmentRows)</tbody>
-            </table></div>
+            \(HTML.table(id: "departments", header: departmentHeader, rows: departmentRows))
             """
 
         var warnings: [HTML] = []
@@ -105,14 +105,12 @@ struct DashboardPage: Sendable {
                 <td class="n">\(queue.completed)</td><td class="n">\(queue.abandoned)</td></tr>
                 """
         }
-        let queueTable: HTML = queues.queues.isEmpty ? "<p class=\"muted\">\(t(.noQueues))</p>" : """
-            <div class="scroll"><table id="queues">
-            <thead><tr><th>\(t(.queue))</th><th class="n">\(t(.waiting))</th><th class="n">\(t(.longestWait))</th><th class="n">\(t(.estimatedWait))</th>\
+        let queueHeader: HTML = """
+            <th>\(t(.queue))</th><th class="n">\(t(.waiting))</th><th class="n">\(t(.longestWait))</th><th class="n">\(t(.estimatedWait))</th>\
             <th class="n">\(t(.freeSeats))</th><th class="n">\(t(.loggedIn))</th><th class="n">\(t(.onCall))</th><th class="n">\(t(.paused))</th>\
-            <th class="n">\(t(.answered))</th><th class="n">\(t(.abandoned))</th></tr></thead>
-            <tbody>\(queueRows)</tbody>
-            </table></div>
+            <th class="n">\(t(.answered))</th><th class="n">\(t(.abandoned))</th>
             """
+        let queueTable: HTML = queues.queues.isEmpty ? "<p class=\"muted\">\(t(.noQueues))</p>" : HTML.table(id: "queues", header: queueHeader, rows: queueRows)
         let main: HTML = """
             \(cards)
             \(departments)

@@ -48,13 +48,8 @@ struct DeskPages: Sendable {
         let principal = try context.require(.administrator, .monitor, .officer, to: "list tickets")
         let t = PageStrings(language: context.pageLanguage)
         let query = request.uri.queryParameters
-        var department = query["department"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
-        if case .officer(let own, _) = principal.role {
-            if let department, department != own {
-                throw APIError(.forbidden, "the token '\(principal.name)' may list the tickets of department '\(own)' only")
-            }
-            department = own
-        }
+        let requested = query["department"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
+        let department = try principal.departmentScope(requested: requested, to: "list the tickets")
         let filter = query["show"].flatMap { Filter(rawValue: String($0)) } ?? .open
         let offset = try tickets.integer(query["offset"], "offset", default: 0, in: 0...10_000_000)
         var found = try await tickets.storeCall {
@@ -92,7 +87,7 @@ struct DeskPages: Sendable {
         }
         let showDepartment = department == nil
         let rows: [HTML] = found.map { ticket in
-            let overdue = Self.isOverdue(ticket, now: now)
+            let overdue = TicketBody.isOverdue(ticket, now: now)
             let due: HTML = ticket.dueAt.map { date -> HTML in
                 overdue ? "<span class=\"badge overdue\">\(format.time(date))</span>" : "\(format.time(date))"
             } ?? "–"
@@ -105,13 +100,11 @@ struct DeskPages: Sendable {
                 """
         }
         let departmentHeader: HTML = showDepartment ? "<th>\(t(.department))</th>" : .empty
-        let table: HTML = rows.isEmpty ? "<p class=\"muted\">\(t(.noTickets))</p>" : """
-            <div class="scroll"><table id="tickets">
-            <thead><tr><th>\(t(.number))</th><th>\(t(.registeredAt))</th>\(departmentHeader)<th>\(t(.category))</th><th>\(t(.district))</th>\
-            <th>\(t(.status))</th><th>\(t(.level))</th><th>\(t(.dueAt))</th><th>\(t(.caller))</th></tr></thead>
-            <tbody>\(rows)</tbody>
-            </table></div>
+        let header: HTML = """
+            <th>\(t(.number))</th><th>\(t(.registeredAt))</th>\(departmentHeader)<th>\(t(.category))</th><th>\(t(.district))</th>\
+            <th>\(t(.status))</th><th>\(t(.level))</th><th>\(t(.dueAt))</th><th>\(t(.caller))</th>
             """
+        let table: HTML = rows.isEmpty ? "<p class=\"muted\">\(t(.noTickets))</p>" : HTML.table(id: "tickets", header: header, rows: rows)
         var pager: [HTML] = []
         if offset > 0 { pager.append("<a href=\"\(address(offset: max(0, offset - PageRoutes.pageSize)))\" rel=\"prev\">\(t(.previousPage))</a>") }
         if more { pager.append("<a href=\"\(address(offset: offset + PageRoutes.pageSize))\" rel=\"next\">\(t(.nextPage))</a>") }
@@ -130,12 +123,8 @@ struct DeskPages: Sendable {
     func ticket(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let principal = try context.require(.administrator, .monitor, .officer, to: "read tickets")
         let t = PageStrings(language: context.pageLanguage)
-        let number = try tickets.ticketNumber(context)
-        guard let history = try await tickets.storeCall({ try await dependencies.store.history(number: number) }) else {
-            throw APIError(.ticketNotFound, "no ticket has the number \(number)")
-        }
+        let history = try await tickets.authorizedHistory(principal, context)
         let ticket = history.ticket
-        try tickets.authorize(principal, ticket, levelBound: false, verb: "read")
         let now = dependencies.now()
         let directory = dependencies.callFlows.directory
         let names = PageNames(directory: directory, language: context.pageLanguage)
@@ -143,7 +132,7 @@ struct DeskPages: Sendable {
 
         let notice: HTML = request.uri.queryParameters["resolved"] != nil && ticket.status == .resolved
             ? "<p class=\"notice\" role=\"status\">\(t(.resolvedNotice, ticket.number))</p>" : .empty
-        let overdue = Self.isOverdue(ticket, now: now)
+        let overdue = TicketBody.isOverdue(ticket, now: now)
         let due: HTML = ticket.dueAt.map { date -> HTML in
             overdue ? "<span class=\"badge overdue\">\(format.time(date)) · \(t(.overdue))</span>" : "\(format.time(date))"
         } ?? "–"
@@ -184,12 +173,8 @@ struct DeskPages: Sendable {
             <td>\(event.actor)</td><td>\(event.note ?? "")</td></tr>
             """
         }
-        let historyTable: HTML = """
-            <div class="scroll"><table id="history">
-            <thead><tr><th>\(t(.when))</th><th>\(t(.event))</th><th>\(t(.status))</th><th>\(t(.level))</th><th>\(t(.by))</th><th>\(t(.note))</th></tr></thead>
-            <tbody>\(events)</tbody>
-            </table></div>
-            """
+        let historyHeader: HTML = "<th>\(t(.when))</th><th>\(t(.event))</th><th>\(t(.status))</th><th>\(t(.level))</th><th>\(t(.by))</th><th>\(t(.note))</th>"
+        let historyTable = HTML.table(id: "history", header: historyHeader, rows: events)
         let main: HTML = """
             \(notice)
             \(facts)
@@ -243,11 +228,7 @@ struct DeskPages: Sendable {
     func recording(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         let principal = try context.require(.administrator, .monitor, .officer, to: "read tickets")
         let t = PageStrings(language: context.pageLanguage)
-        let number = try tickets.ticketNumber(context)
-        guard let ticket = try await tickets.storeCall({ try await dependencies.store.ticket(number: number) }) else {
-            throw APIError(.ticketNotFound, "no ticket has the number \(number)")
-        }
-        try tickets.authorize(principal, ticket, levelBound: false, verb: "read")
+        let ticket = try await tickets.authorizedTicket(principal, context).ticket
         guard let path = recordingFile(ticket) else {
             throw PageError(status: .notFound, title: .notFoundTitle, message: t(ticket.descriptionRecording == nil ? .noRecording : .recordingUnavailable))
         }
@@ -334,11 +315,6 @@ struct DeskPages: Sendable {
     }
 
     // MARK: - Helpers
-
-    /// Whether an open ticket is past its due time (a resolved one awaiting feedback is not).
-    static func isOverdue(_ ticket: Ticket, now: Date) -> Bool {
-        ticket.status.isOpen && ticket.status != .resolved && (ticket.dueAt.map { $0 < now } ?? false)
-    }
 
     static func statusBadge(_ status: TicketStatus, _ t: PageStrings) -> HTML {
         "<span class=\"badge \(status.rawValue)\">\(t(PageText.status(status)))</span>"

@@ -91,6 +91,18 @@ struct HTML: ExpressibleByStringInterpolation, Sendable, Hashable, CustomStringC
         return out
     }
 
+    /// A table that scrolls sideways on a narrow screen: `<div class="scroll"><table id="…">`
+    /// with `header` (the head row's cells) in its `<thead>` and `rows` (whole `<tr>`s) in its
+    /// `<tbody>`, one part a line.
+    static func table(id: String, header: HTML, rows: [HTML]) -> HTML {
+        """
+        <div class="scroll"><table id="\(id)">
+        <thead><tr>\(header)</tr></thead>
+        <tbody>\(rows)</tbody>
+        </table></div>
+        """
+    }
+
     /// A query-string value, percent-encoded (then escaped like any text when interpolated).
     static func queryValue(_ text: String) -> String {
         var allowed = CharacterSet.alphanumerics

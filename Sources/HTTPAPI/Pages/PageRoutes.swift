@@ -203,19 +203,9 @@ struct PageRoutes: Sendable {
     /// A form body (`application/x-www-form-urlencoded`, at most `maxBodySize` bytes) as its
     /// fields; a field given twice keeps its first value.
     static func form(_ request: Request, maxBodySize: Int) async throws -> [String: String] {
-        if let contentType = request.headers[.contentType], !contentType.lowercased().hasPrefix("application/x-www-form-urlencoded") {
-            throw APIError(.unsupportedMediaType, "the form must be sent as application/x-www-form-urlencoded, not \(contentType)")
-        }
-        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > maxBodySize {
-            throw APIError(.bodyTooLarge, "the form is \(length) bytes; the limit is \(maxBodySize)")
-        }
-        var request = request
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.collectBody(upTo: maxBodySize)
-        } catch is NIOTooManyBytesError {
-            throw APIError(.bodyTooLarge, "the form is over the limit of \(maxBodySize) bytes")
-        }
+        let buffer = try await APIBody.collect(
+            request, maxBodySize: maxBodySize, mediaType: "application/x-www-form-urlencoded", noun: "the form",
+            requirement: "sent as application/x-www-form-urlencoded")
         return parseForm(String(buffer: buffer))
     }
 
