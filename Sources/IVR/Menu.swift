@@ -1,3 +1,5 @@
+public import YAMLSupport
+
 /// A call flow as a menu author writes it: named nodes, each doing one thing, and the node it
 /// goes to next. Loaded from YAML by ``MenuLoader``; checked by ``MenuChecker``.
 public struct Menu: Sendable {
@@ -29,22 +31,6 @@ public struct Menu: Sendable {
             if case .action(let action) = node.kind { action.kind } else { nil }
         })
     }
-}
-
-/// A line and column in a menu file.
-public struct SourcePosition: Hashable, Sendable, Comparable {
-    /// 1-based line.
-    public var line: Int
-    /// 1-based column.
-    public var column: Int
-
-    /// A position.
-    public init(line: Int, column: Int) {
-        self.line = line
-        self.column = column
-    }
-
-    public static func < (a: SourcePosition, b: SourcePosition) -> Bool { (a.line, a.column) < (b.line, b.column) }
 }
 
 /// One step of a call flow.

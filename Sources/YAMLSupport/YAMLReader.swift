@@ -80,7 +80,7 @@ public struct YAMLReader: Sendable {
     /// read it), listing the keys allowed there.
     public func unknownKey(_ node: Node, path: String, known: [String]) -> YAMLProblem {
         let message = "unknown key '\(path)'; expected one of: \(known.joined(separator: ", "))"
-        if let mark = node.mark, let key = keyPositions.key(of: Position(line: mark.line, column: mark.column)) {
+        if let mark = node.mark, let key = keyPositions.key(of: SourcePosition(line: mark.line, column: mark.column)) {
             return YAMLProblem(file: file, line: key.line, column: key.column, message: message)
         }
         return error(node, message)
@@ -94,7 +94,7 @@ public struct YAMLReader: Sendable {
         for (key, value) in mapping {
             guard let name = key.scalar?.string else { throw error(key, "keys must be plain strings") }
             if let keyMark = key.mark, let valueMark = value.mark {
-                keyPositions.record(value: Position(line: valueMark.line, column: valueMark.column), key: Position(line: keyMark.line, column: keyMark.column))
+                keyPositions.record(value: SourcePosition(line: valueMark.line, column: valueMark.column), key: SourcePosition(line: keyMark.line, column: keyMark.column))
             }
             try body(name, value)
         }
@@ -174,21 +174,31 @@ extension StringProtocol {
     }
 }
 
-/// A line and column.
-struct Position: Hashable, Sendable {
-    var line: Int
-    var column: Int
+/// A line and column in a YAML file (1-based), as problems and menu nodes report them.
+public struct SourcePosition: Hashable, Sendable, Comparable {
+    /// 1-based line.
+    public var line: Int
+    /// 1-based column.
+    public var column: Int
+
+    /// A position.
+    public init(line: Int, column: Int) {
+        self.line = line
+        self.column = column
+    }
+
+    public static func < (a: SourcePosition, b: SourcePosition) -> Bool { (a.line, a.column) < (b.line, b.column) }
 }
 
 /// Keys' positions by their values' positions, filled as mappings are read.
 final class KeyPositions: Sendable {
-    private let positions = Mutex<[Position: Position]>([:])
+    private let positions = Mutex<[SourcePosition: SourcePosition]>([:])
 
-    func record(value: Position, key: Position) {
+    func record(value: SourcePosition, key: SourcePosition) {
         positions.withLock { $0[value] = key }
     }
 
-    func key(of value: Position) -> Position? {
+    func key(of value: SourcePosition) -> SourcePosition? {
         positions.withLock { $0[value] }
     }
 }
