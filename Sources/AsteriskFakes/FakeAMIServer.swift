@@ -21,9 +21,10 @@ public final class FakeAMIServer: Sendable {
         public var queueStatus: CapturedExchange
         /// Bytes sent once right after the next successful login's reply (then cleared).
         public var afterNextLogin: [UInt8] = []
-        /// A recorded event stream sent after each QueueStatus reply (the client has resynced):
-        /// for the AMI benchmarks.
-        public var streamAfterQueueStatus: EventStream?
+        /// A recorded event stream sent once per connection after a successful login: right
+        /// after the reply to the client's first QueueStatus (a client that resyncs), or 300 ms
+        /// after the login when it asks for none. For the AMI benchmarks.
+        public var streamAfterLogin: EventStream?
         /// Close the connection right after answering an Originate with "successfully queued".
         public var closeAfterOriginateQueued = false
         /// Accept Filter actions (no capture has one: the reply is PROTOCOL.md B3's shape).
@@ -405,6 +406,8 @@ private final class FakeAMIHandler: ChannelInboundHandler {
     let server: FakeAMIServer
     var framer = AMIFramer(banner: false)
     var pending = ByteBuffer()
+    /// Whether this connection's stream (``FakeAMIServer/Behaviour/streamAfterLogin``) has started.
+    var streamed = false
 
     init(server: FakeAMIServer) {
         self.server = server
@@ -414,6 +417,14 @@ private final class FakeAMIHandler: ChannelInboundHandler {
         server.added(context.channel)
         context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: server.script.banner)), promise: nil)
         context.fireChannelActive()
+    }
+
+    /// Starts this connection's stream once; called on the channel's event loop, so its first
+    /// write follows any reply written before it.
+    func startStream(_ stream: FakeAMIServer.EventStream, on channel: any Channel) {
+        guard !streamed, channel.isActive else { return }
+        streamed = true
+        Task { await FakeAMIServer.send(stream, on: channel) }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -427,10 +438,17 @@ private final class FakeAMIHandler: ChannelInboundHandler {
         while let message = try? framer.next(from: &pending) {
             let (reply, close) = server.answer(message, on: context.channel)
             if !reply.isEmpty { context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: reply)), promise: nil) }
-            if (message["Action"] ?? "").lowercased() == "queuestatus", let stream = server.behaviour.withLock({ $0.streamAfterQueueStatus }) {
-                // Started while this read is handled, so its first write follows the reply.
-                let channel = context.channel
-                Task { await FakeAMIServer.send(stream, on: channel) }
+            if let stream = server.behaviour.withLock({ $0.streamAfterLogin }), !streamed, !close {
+                switch (message["Action"] ?? "").lowercased() {
+                case "queuestatus":
+                    startStream(stream, on: context.channel)
+                case "login":
+                    let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+                    let channel = context.channel
+                    context.eventLoop.scheduleTask(in: .milliseconds(300)) { handler.value.startStream(stream, on: channel) }
+                default:
+                    break
+                }
             }
             if close {
                 context.close(promise: nil)

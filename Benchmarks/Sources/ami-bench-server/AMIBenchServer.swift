@@ -3,7 +3,8 @@
 //
 // Sends the captured banner, answers Login with the captured reply (checking the secret) and
 // QueueStatus with the captured reply for a queue that does not exist (an empty list), then
-// writes a recorded event stream N times and `Event: BenchDone`, as fast as the client reads.
+// (after that reply, or 300 ms after the login when the client asks nothing) writes a recorded
+// event stream N times and `Event: BenchDone`, as fast as the client reads.
 //
 //   ami-bench-server --port 5039 --repeat 2000 [--capture PATH] [--secret S] [--once]
 import AMIBenchSupport
@@ -45,7 +46,7 @@ server.behaviour.withLock { behaviour in
     behaviour.secret = secret
     behaviour.queueStatus = server.script.queueStatusEmpty
     behaviour.members = [:]
-    behaviour.streamAfterQueueStatus = .init(events: recorded.bytes, copies: repeatCount, trailer: Array("Event: BenchDone\r\n\r\n".utf8))
+    behaviour.streamAfterLogin = .init(events: recorded.bytes, copies: repeatCount, trailer: Array("Event: BenchDone\r\n\r\n".utf8))
 }
 writeLine("ami-bench-server: 127.0.0.1:\(server.port), \(recorded.events) events per copy, \(repeatCount) copies, \(recorded.events * repeatCount + 1) events per client", to: 2)
 // Serves until killed; with --once, until the first client has come and gone.
