@@ -78,7 +78,7 @@ struct CampaignRoutes: Sendable {
             let principal = try context.require(.administrator, to: "start a campaign")
             let name = try context.parameters.require("name")
             let body = try await APIBody.decode(StartBody.self, request, maxBodySize: maxBodySize, whenEmpty: StartBody())
-            guard let campaign = try await dependencies.store.campaign(named: name) else { throw APIError(.campaignNotFound, CampaignError.unknown(name).description) }
+            guard let campaign = try await dependencies.store.campaign(named: name) else { throw APIError(.campaignNotFound, StoreError.unknownCampaign(name).message) }
             if let problem = dependencies.callFlows.campaignMenuProblem(campaign.menu) { throw APIError(.campaignNotStartable, problem) }
             var settings = campaign.settings
             if let window = body.window {
@@ -101,8 +101,8 @@ struct CampaignRoutes: Sendable {
                 let started = try await dependencies.store.startCampaign(named: name, settings: settings)
                 context.logger.notice("Campaign started", metadata: ["campaign": "\(name)", "token": "\(principal.name)"])
                 return APIJSON.response(CampaignView(started))
-            } catch let error as CampaignError {
-                throw APIError(.campaignNotStartable, error.description)
+            } catch let error as StoreError where error.code == .unknownCampaign || error.code == .nothingToCall {
+                throw APIError(.campaignNotStartable, error.message)
             }
         }
         group.post("\(prefix)/campaigns/:name/pause") { _, context in
@@ -112,8 +112,8 @@ struct CampaignRoutes: Sendable {
                 let paused = try await dependencies.store.pauseCampaign(named: name)
                 context.logger.notice("Campaign paused", metadata: ["campaign": "\(name)", "token": "\(principal.name)"])
                 return APIJSON.response(CampaignView(paused))
-            } catch let error as CampaignError {
-                throw APIError(.campaignNotFound, error.description)
+            } catch let error as StoreError where error.code == .unknownCampaign {
+                throw APIError(.campaignNotFound, error.message)
             }
         }
         group.get("\(prefix)/campaigns/:name/report") { request, context in
@@ -122,8 +122,8 @@ struct CampaignRoutes: Sendable {
             let report: CampaignReport
             do {
                 report = try await dependencies.store.campaignReport(named: name)
-            } catch let error as CampaignError {
-                throw APIError(.campaignNotFound, error.description)
+            } catch let error as StoreError where error.code == .unknownCampaign {
+                throw APIError(.campaignNotFound, error.message)
             }
             if request.headers[.accept]?.contains("text/csv") == true {
                 var response = APIJSON.text(report.csv, contentType: "text/csv; charset=utf-8")

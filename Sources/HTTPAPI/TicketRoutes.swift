@@ -226,12 +226,12 @@ struct TicketRoutes: Sendable {
         do {
             return try await body()
         } catch let error as StoreError {
-            switch error {
-            case .unknownTicket(let number): throw APIError(.ticketNotFound, "no ticket has the number \(number)")
-            case .mistypedNumber: throw APIError(.ticketNumberMistyped, error.description)
-            case .malformedNumber: throw APIError(.ticketNumberMalformed, error.description)
-            case .invalidArgument(let message): throw APIError(.invalidRequest, message)
-            case .corrupt: throw error
+            switch error.code {
+            case .unknownTicket: throw APIError(.ticketNotFound, error.message)
+            case .mistypedNumber: throw APIError(.ticketNumberMistyped, error.message)
+            case .malformedNumber: throw APIError(.ticketNumberMalformed, error.message)
+            case .invalidArgument: throw APIError(.invalidRequest, error.message)
+            default: throw error
             }
         } catch let error as InvalidTicketTransition {
             throw APIError(.invalidTransition, error.description)

@@ -112,7 +112,7 @@ struct Campaigns: AsyncParsableCommand {
 
         func run() async throws {
             let store = TicketStore(database: try options.open(requireCurrentSchema: true))
-            guard let campaign = try await store.campaign(named: name) else { fail(CampaignError.unknown(name).description, code: 66) }
+            guard let campaign = try await store.campaign(named: name) else { fail(StoreError.unknownCampaign(name).description, code: 66) }
             let folder = try menus ?? options.config.map { try loadConfiguration($0, resolveSecrets: false).menusFolder } ?? HelplineConfiguration().menusFolder
             let library: MenuLibrary
             do {
@@ -139,7 +139,7 @@ struct Campaigns: AsyncParsableCommand {
             do {
                 let started = try await store.startCampaign(named: name, settings: settings)
                 print("campaign '\(name)' running: \(started.contacts["pending", default: 0]) contacts to call; \(Campaigns.rules(started.settings))")
-            } catch let error as CampaignError {
+            } catch let error as StoreError where error.code == .unknownCampaign || error.code == .nothingToCall {
                 fail(error.description, code: 66)
             }
         }
@@ -156,7 +156,7 @@ struct Campaigns: AsyncParsableCommand {
             do {
                 let campaign = try await store.pauseCampaign(named: name)
                 print("campaign '\(name)' \(campaign.status)")
-            } catch let error as CampaignError {
+            } catch let error as StoreError where error.code == .unknownCampaign || error.code == .nothingToCall {
                 fail(error.description, code: 66)
             }
         }
@@ -180,7 +180,7 @@ struct Campaigns: AsyncParsableCommand {
             let report: CampaignReport
             do {
                 report = try await store.campaignReport(named: name)
-            } catch let error as CampaignError {
+            } catch let error as StoreError where error.code == .unknownCampaign || error.code == .nothingToCall {
                 fail(error.description, code: 66)
             }
             if let output {

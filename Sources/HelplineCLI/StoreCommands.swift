@@ -249,7 +249,7 @@ struct Tickets: AsyncParsableCommand {
             print("\(ticket.number): \(ticket.status.rawValue) at \(ticket.level.rawValue)")
             return ticket
         } catch let error as StoreError {
-            switch error {
+            switch error.code {
             case .mistypedNumber, .malformedNumber: fail("\(error)", code: 65)
             default: fail("\(error)", code: 1)
             }

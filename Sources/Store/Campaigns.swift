@@ -225,21 +225,6 @@ public struct CampaignSettings: Sendable, Hashable, Codable {
     }
 }
 
-/// Why a campaign could not be changed.
-public enum CampaignError: Error, Sendable, Hashable, CustomStringConvertible {
-    /// No campaign has that name.
-    case unknown(String)
-    /// The campaign has no contacts left to call.
-    case nothingToCall(String)
-
-    public var description: String {
-        switch self {
-        case .unknown(let name): "there is no campaign called '\(name)' (helpline campaigns list shows them)"
-        case .nothingToCall(let name): "the campaign '\(name)' has no contacts left to call; import more with helpline campaigns import"
-        }
-    }
-}
-
 /// One contact's line of a campaign's report.
 public struct CampaignReportRow: Sendable, Hashable {
     /// The contact.
@@ -346,16 +331,16 @@ extension TicketStore {
     }
 
     /// Starts (or resumes) the campaign `name` with `settings` (nil: the rules it has): its
-    /// pending contacts are called from now on. Throws ``CampaignError`` for an unknown
+    /// pending contacts are called from now on. Throws ``StoreError`` (``StoreError/Code/unknownCampaign``) for an unknown
     /// campaign or one with no contact left to call.
     @discardableResult
     public func startCampaign(named name: String, settings: CampaignSettings? = nil) async throws -> CampaignProgress {
         try await groupCommitWrite { db in
             guard let id = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM campaigns WHERE name = ?"), arguments: [name]) else {
-                throw CampaignError.unknown(name)
+                throw StoreError.unknownCampaign(name)
             }
             let left = try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM contacts WHERE campaign_id = ? AND status IN ('pending', 'dialling')"), arguments: [id]) ?? 0
-            guard left > 0 else { throw CampaignError.nothingToCall(name) }
+            guard left > 0 else { throw StoreError.nothingToCall(name) }
             if let settings {
                 try db.cachedStatement(sql: "UPDATE campaigns SET settings = ? WHERE id = ?").execute(arguments: [settings.json, id])
             }
@@ -369,7 +354,7 @@ extension TicketStore {
     public func pauseCampaign(named name: String) async throws -> CampaignProgress {
         try await groupCommitWrite { db in
             guard let id = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM campaigns WHERE name = ?"), arguments: [name]) else {
-                throw CampaignError.unknown(name)
+                throw StoreError.unknownCampaign(name)
             }
             try db.cachedStatement(sql: "UPDATE campaigns SET status = 'paused' WHERE id = ? AND status IN ('draft', 'running')").execute(arguments: [id])
             return try Self.campaign(db, id: id)!
@@ -447,7 +432,7 @@ extension TicketStore {
         try await database.writer.read { db in
             guard let id = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM campaigns WHERE name = ?"), arguments: [name]),
                 let campaign = try Self.campaign(db, id: id)
-            else { throw CampaignError.unknown(name) }
+            else { throw StoreError.unknownCampaign(name) }
             var rows: [Int64: Int] = [:]
             var report = CampaignReport(campaign: campaign, questions: [], fields: [], rows: [])
             var fields: Set<String> = []

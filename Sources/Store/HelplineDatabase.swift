@@ -22,10 +22,10 @@ public final class HelplineDatabase: Sendable {
     /// Opens or creates the database at `path` and, unless `migrate` is false, brings its
     /// schema up to date.
     ///
-    /// Throws ``DatabaseOpenError`` naming the path and the reason when the file cannot be
+    /// Throws a ``StoreError`` (``StoreError/Code/cannotOpen``, ``StoreError/Code/newerSchema``) naming the path and the reason when the file cannot be
     /// opened or written (missing directory, no permission, not a database) or when a newer
     /// Helpline has already migrated it beyond what this build knows.
-    public init(path: String, migrate: Bool = true) throws(DatabaseOpenError) {
+    public init(path: String, migrate: Bool = true) throws(StoreError) {
         do {
             writer = try DatabasePool(path: path, configuration: Self.configuration())
             try writer.writeWithoutTransaction { db in
@@ -35,7 +35,7 @@ public final class HelplineDatabase: Sendable {
                 try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS helpline_open_check(x); DROP TABLE helpline_open_check")
             }
         } catch {
-            throw DatabaseOpenError(path: path, reason: "\(error)")
+            throw StoreError.cannotOpen(path, "\(error)", underlying: error)
         }
         self.path = path
         if migrate { try self.migrate() }
@@ -70,19 +70,18 @@ public final class HelplineDatabase: Sendable {
     }
 
     /// Runs the migrations the file lacks; refuses a file migrated by a newer Helpline.
-    public func migrate() throws(DatabaseOpenError) {
+    public func migrate() throws(StoreError) {
         do {
             let status = try migrationStatus()
             guard status.unknown.isEmpty else {
-                throw DatabaseOpenError(
-                    path: path,
-                    reason: "it was migrated by a newer Helpline (migrations this build does not know: \(status.unknown.joined(separator: ", "))); run that version or restore a backup")
+                throw StoreError.cannotOpen(
+                    path, "it was migrated by a newer Helpline (migrations this build does not know: \(status.unknown.joined(separator: ", "))); run that version or restore a backup", code: .newerSchema)
             }
             try Schema.migrator.migrate(writer)
-        } catch let error as DatabaseOpenError {
+        } catch let error as StoreError {
             throw error
         } catch {
-            throw DatabaseOpenError(path: path, reason: "migration failed: \(error)")
+            throw StoreError.cannotOpen(path, "migration failed: \(error)", underlying: error)
         }
     }
 
@@ -113,15 +112,4 @@ public struct MigrationStatus: Sendable, Equatable {
     public var pending: [String]
     /// Applied by some other (newer) build.
     public var unknown: [String]
-}
-
-/// The database file could not be opened, written or migrated.
-public struct DatabaseOpenError: Error, Sendable, CustomStringConvertible {
-    /// The path given.
-    public var path: String
-    /// The explanation.
-    public var reason: String
-
-    /// The message for logs and the console.
-    public var description: String { "cannot open the database '\(path)': \(reason)" }
 }

@@ -14,7 +14,7 @@ extension HelplineDatabase {
     public func backup(to destination: String) throws -> Int {
         let fileManager = FileManager.default
         guard !fileManager.fileExists(atPath: destination) else {
-            throw MaintenanceError("'\(destination)' exists; choose a new file name (a backup never overwrites)")
+            throw StoreError(.maintenanceFailed, "'\(destination)' exists; choose a new file name (a backup never overwrites)")
         }
         let partial = destination + ".partial"
         try? fileManager.removeItem(atPath: partial)
@@ -24,19 +24,19 @@ extension HelplineDatabase {
             try writer.backup(to: copy)
             let problems = try Self.integrityProblems(copy)
             guard problems.isEmpty else {
-                throw MaintenanceError("the copy failed integrity_check: \(problems.joined(separator: "; "))")
+                throw StoreError(.maintenanceFailed, "the copy failed integrity_check: \(problems.joined(separator: "; "))")
             }
             tickets = try copy.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tickets") ?? 0 }
             try copy.close()
         } catch {
             try? fileManager.removeItem(atPath: partial)
-            if let error = error as? MaintenanceError { throw error }
-            throw MaintenanceError("backup of '\(path)' to '\(destination)' failed: \(error)")
+            if let error = error as? StoreError { throw error }
+            throw StoreError(.maintenanceFailed, "backup of '\(path)' to '\(destination)' failed", underlying: error)
         }
         do {
             try fileManager.moveItem(atPath: partial, toPath: destination)
         } catch {
-            throw MaintenanceError("cannot move the finished backup to '\(destination)': \(error.localizedDescription)")
+            throw StoreError(.maintenanceFailed, "cannot move the finished backup to '\(destination)'", underlying: error)
         }
         return tickets
     }
@@ -57,12 +57,4 @@ extension HelplineDatabase {
             return problems
         }
     }
-}
-
-/// A maintenance command (backup, check) could not do its job.
-public struct MaintenanceError: Error, Sendable, CustomStringConvertible {
-    /// What went wrong.
-    public var description: String
-
-    init(_ description: String) { self.description = description }
 }

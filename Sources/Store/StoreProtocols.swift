@@ -131,7 +131,7 @@ public protocol CampaignStore: Sendable {
     func campaign(named name: String) async throws -> CampaignProgress?
 
     /// Starts (or resumes) the campaign `name` with `settings` (nil: the rules it has).
-    /// Throws ``CampaignError`` for an unknown campaign or one with no contact left to call.
+    /// Throws ``StoreError`` for an unknown campaign or one with no contact left to call.
     @discardableResult
     func startCampaign(named name: String, settings: CampaignSettings?) async throws -> CampaignProgress
 
@@ -151,7 +151,7 @@ public protocol CampaignStore: Sendable {
                            defaultRetry: TimeInterval, defaultMaximumAttempts: Int, at now: Date) async throws
 
     /// The results of the campaign `name`: every contact with its status and answers. Throws
-    /// ``CampaignError`` for an unknown campaign.
+    /// ``StoreError`` for an unknown campaign.
     func campaignReport(named name: String) async throws -> CampaignReport
 }
 

@@ -472,28 +472,3 @@ public struct DailyCount: Sendable, Hashable {
         self.count = count
     }
 }
-
-/// A store operation refused.
-public enum StoreError: Error, Sendable, Hashable, CustomStringConvertible {
-    /// No ticket has this number.
-    case unknownTicket(String)
-    /// The check digit does not match.
-    case mistypedNumber(String)
-    /// Not a ticket number at all.
-    case malformedNumber(String)
-    /// An argument out of range.
-    case invalidArgument(String)
-    /// The database is not in the state the schema promises.
-    case corrupt(String)
-
-    /// The message for officers and logs.
-    public var description: String {
-        switch self {
-        case .unknownTicket(let number): "no ticket has the number \(number)"
-        case .mistypedNumber(let number): "\(number) is not a valid ticket number: its check digit does not match (a digit mistyped?)"
-        case .malformedNumber(let number): "'\(number)' is not a ticket number: expected 2 to \(TicketNumber.maximumLength) digits"
-        case .invalidArgument(let message): message
-        case .corrupt(let message): "the database is inconsistent: \(message)"
-        }
-    }
-}

@@ -58,9 +58,9 @@ import Testing
         let store = try file.open()
         let target = file.folder.appendingPathComponent("existing.sqlite").path
         try Data("keep me".utf8).write(to: URL(fileURLWithPath: target))
-        #expect(throws: MaintenanceError.self) { try store.database.backup(to: target) }
+        #expect(throws: StoreError.self) { try store.database.backup(to: target) }
         #expect(try String(contentsOfFile: target, encoding: .utf8) == "keep me")
         let missingFolder = file.folder.appendingPathComponent("no/such/folder/copy.sqlite").path
-        #expect(throws: MaintenanceError.self) { try store.database.backup(to: missingFolder) }
+        #expect(throws: StoreError.self) { try store.database.backup(to: missingFolder) }
     }
 }

@@ -33,6 +33,10 @@ import Testing
         let file = try TemporaryDatabase()
         let path = file.path
         try Data(repeating: 0x41, count: 4096).write(to: URL(fileURLWithPath: path))
-        #expect(throws: DatabaseOpenError.self) { try HelplineDatabase(path: path) }
+        let error = #expect(throws: StoreError.self) { try HelplineDatabase(path: path) }
+        // One error shape: a code to branch on, the message, and SQLite's own error kept.
+        #expect(error?.code == .cannotOpen)
+        #expect(error?.message.hasPrefix("cannot open the database '\(path)'") == true)
+        #expect(error?.underlying != nil, "the underlying SQLite error is kept")
     }
 }
