@@ -181,7 +181,7 @@ let package = Package(
         ),
         // The child process the crash-safety test kills with SIGKILL mid-write.
         .executableTarget(name: "StoreCrashWriter", dependencies: ["Store", "HelplineDomain"], path: "Tests/StoreCrashWriter", swiftSettings: strict),
-        .testTarget(name: "IVRTests", dependencies: ["IVR", "YAMLSupport"], swiftSettings: strict),
+        .testTarget(name: "IVRTests", dependencies: ["IVR", "YAMLSupport", "AGIServer", "AsteriskFakes"], swiftSettings: strict),
         .testTarget(name: "HelplineTests", dependencies: ["HelplineApp", "HelplineDomain", "TimeSupport", "Store", "HTTPAPI", "IVR", "Routing"], swiftSettings: strict),
         .testTarget(
             name: "HTTPAPITests",

@@ -81,16 +81,17 @@ public struct CallPlayer: Sendable {
         self.hangUpAtCommand = hangUpAtCommand
     }
 
-    /// The environment block for `script` (`/inbound` or `inbound`): the caller, the dialled
-    /// number as the first argument (as the shipped dialplan passes `${EXTEN}`) and as the
-    /// DNID, the caller as the second.
+    /// The environment block for `script` (`/inbound` or `inbound`): the caller, and the
+    /// dialled number as the first argument (as the shipped dialplan passes `${EXTEN}`) with
+    /// the caller as the second; `agi_dnid` is `unknown`, as Asterisk 22 reports it on a Local
+    /// channel (`agi/normal-session-inbound.txt`).
     public func environment(script: String) -> String {
         var parts = FakeAsterisk.Environment(script: script, uniqueID: uniqueid, arguments: [dnid, caller])
         parts.channel = channel
         parts.language = language
         parts.callerID = caller
         parts.callerName = "helpline call"
-        parts.dnid = dnid
+        parts.dnid = "unknown"
         parts.exten = dnid
         return FakeAsterisk.environment(parts)
     }

@@ -101,9 +101,20 @@ public struct CallState: Sendable {
     /// The state of a FastAGI session's call, from its environment.
     public init(menu: String, environment: AGIEnvironment) {
         self.init(
-            menu: menu, uniqueid: environment.uniqueID, caller: environment.callerID ?? "", dnid: environment.dnid ?? "",
+            menu: menu, uniqueid: environment.uniqueID, caller: environment.callerID ?? "", dnid: Self.dialled(environment),
             language: environment.language)
         channel = environment.channel
+    }
+
+    /// The number the caller dialled: the dialplan's first argument when it is a dialled
+    /// number (the shipped dialplan passes `${EXTEN}`, because `agi_dnid` stays `unknown` on
+    /// Local channels and on many trunks), else `agi_dnid`; empty when neither says.
+    public static func dialled(_ environment: AGIEnvironment) -> String {
+        if let first = environment.arguments.first, !first.isEmpty,
+           first.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "+" || $0 == "*" || $0 == "#") }) {
+            return first
+        }
+        return environment.dnid ?? ""
     }
 }
 

@@ -66,6 +66,8 @@ extension Integration {
                 #expect(ticket.assignedOfficer == "l1-water-01")
                 #expect(ticket.descriptionRecording == "helpline/recordings/e2e-register-1-describe.wav")
                 #expect(ticket.callUniqueid == "e2e-register-1")
+                // The dialled number comes from the dialplan's argument: agi_dnid says unknown.
+                #expect(try await daemon.store.call(uniqueid: "e2e-register-1")?.dnid == "1076")
                 // The number read back is the stored one, twice, digit by digit.
                 #expect(events.filter { $0 == .said("digits \(ticket.number)") }.count == 2, "\(events)")
                 #expect(events.contains(.recorded("helpline/recordings/e2e-register-1-describe.wav")))
