@@ -214,6 +214,7 @@ public struct HelplineDaemon: Sendable {
     /// Runs every service until SIGTERM or SIGINT, then shuts them down gracefully.
     public func run() async throws {
         logger.info("Helpline starting", metadata: ["version": "\(Self.version)", "database": "\(database.path)"])
+        for note in configuration.outbound?.notes ?? [] { logger.warning("\(note)") }
         if let files = raiseOpenFileLimit() {
             // One descriptor per session, plus the database, listeners and logs.
             let needed = UInt64(configuration.agi.maximumSessions) + 64

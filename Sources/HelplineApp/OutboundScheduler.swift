@@ -21,6 +21,17 @@ public struct OutboundConfiguration: Sendable, Hashable {
     public var channel = "Local/${number}@helpline-outbound"
     /// `HELPLINE_TRUNK` for the dialplan (`DAHDI/g1`, `PJSIP/carrier` …); nil: not set.
     public var trunk: String?
+
+    /// What an administrator should know before outbound calls can be placed, said by
+    /// `helpline config check` and logged at start-up; empty when nothing is in doubt.
+    public var notes: [String] {
+        guard trunk == nil, channel.contains("@helpline-outbound") else { return [] }
+        return [
+            "outbound.trunk is not set: the dialplan's helpline-outbound context dials ${HELPLINE_TRUNK}, so it must be "
+                + "set in [globals] of extensions.conf (asterisk-conf/extensions.conf ships DAHDI/g1); without either, every "
+                + "feedback call, callback and campaign call fails with \"No channel type registered for ''\"",
+        ]
+    }
     /// The caller ID the citizen sees (the helpline's number).
     public var callerID: String?
     /// At most this many outbound calls at once (the trunk channels set aside for them).

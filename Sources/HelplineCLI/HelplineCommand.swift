@@ -60,6 +60,7 @@ struct Config: AsyncParsableCommand {
                 // The secret is never printed.
                 print("  ami.endpoint     \(endpoint.name) \(endpoint.username)@\(endpoint.host):\(endpoint.port) (\(endpoint.md5Login ? "MD5 login" : "plain login"), events \(endpoint.events))")
             }
+            for note in configuration.outbound?.notes ?? [] { print("note: \(note)") }
         }
     }
 }

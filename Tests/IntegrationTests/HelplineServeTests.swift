@@ -109,6 +109,25 @@ extension Integration {
             #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("helpline.sqlite").path), "checking opens no database")
         }
 
+        @Test func configCheckSaysWhenOutboundCallsHaveNoTrunk() async throws {
+            let directory = try Self.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let base = "ami:\n  endpoints:\n    - {name: pbx1, host: 127.0.0.1, username: helpline, secret: s}\noutbound:\n  caller_id: \"1076\"\n"
+            try base.write(to: directory.appendingPathComponent("no-trunk.yaml"), atomically: true, encoding: .utf8)
+            try (base + "  trunk: DAHDI/g1\n").write(to: directory.appendingPathComponent("trunk.yaml"), atomically: true, encoding: .utf8)
+            let (status, _, output) = try await Self.run(["config", "check", "no-trunk.yaml"], in: directory)
+            #expect(status == 0)
+            #expect(output.contains("note: outbound.trunk is not set"), "\(output)")
+            let (_, _, withTrunk) = try await Self.run(["config", "check", "trunk.yaml"], in: directory)
+            #expect(!withTrunk.contains("note: outbound.trunk"), "\(withTrunk)")
+            // The shipped dialplan sets the trunk the note points to.
+            var repository = URL(fileURLWithPath: #filePath)
+            for _ in 0..<3 { repository.deleteLastPathComponent() }
+            let dialplan = try String(contentsOf: repository.appendingPathComponent("asterisk-conf/extensions.conf"), encoding: .utf8)
+            let globals = try #require(dialplan.components(separatedBy: "[globals]\n").dropFirst().first)
+            #expect(globals.components(separatedBy: "\n[").first?.contains("\nHELPLINE_TRUNK=DAHDI/g1") == true)
+        }
+
         @Test func refusesBadConfigurationAndArgumentsWithPreciseErrors() async throws {
             let directory = try Self.temporaryDirectory()
             defer { try? FileManager.default.removeItem(at: directory) }
