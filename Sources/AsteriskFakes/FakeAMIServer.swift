@@ -27,6 +27,10 @@ public final class FakeAMIServer: Sendable {
         public var streamAfterLogin: EventStream?
         /// Close the connection right after answering an Originate with "successfully queued".
         public var closeAfterOriginateQueued = false
+        /// Send an answered Originate's reply only up to its OriginateResponse (the citizen
+        /// answered); the call's later events, its Hangup among them, wait for
+        /// ``FakeAMIServer/endHeldCalls(_:)`` (the call goes on until then).
+        public var holdCallsAfterAnswer = false
         /// Accept Filter actions (no capture has one: the reply is PROTOCOL.md B3's shape).
         public var acceptFilters = true
         /// Hold successful Login replies until ``FakeAMIServer/releaseHeldReplies()``.
@@ -149,6 +153,22 @@ public final class FakeAMIServer: Sendable {
     /// Login replies held back, and whether they have been released (after which none is held:
     /// a Login read while the test releases is answered, not held forever).
     private let held = Mutex<(released: Bool, replies: [(any Channel, [UInt8])])>((false, []))
+    /// The rest of each answered call held by ``Behaviour/holdCallsAfterAnswer``, oldest first.
+    private let heldCalls = Mutex<[(any Channel, [UInt8])]>([])
+
+    /// Calls whose rest is held: answered and still up.
+    public var callsUp: Int { heldCalls.withLock { $0.count } }
+
+    /// Ends the `count` oldest calls held up (all when nil): sends the rest of their captured
+    /// events, their channels' Hangup among them.
+    public func endHeldCalls(_ count: Int? = nil) {
+        let ended = heldCalls.withLock { calls -> [(any Channel, [UInt8])] in
+            let taken = Array(calls.prefix(count ?? calls.count))
+            calls.removeFirst(taken.count)
+            return taken
+        }
+        for (channel, bytes) in ended { channel.writeAndFlush(ByteBuffer(bytes: bytes), promise: nil) }
+    }
 
     /// Sends the Login replies held back by ``Behaviour/holdLoginReplies``, and every later one at once.
     public func releaseHeldReplies() {
@@ -250,6 +270,27 @@ public final class FakeAMIServer: Sendable {
         }
     }
 
+    /// Where `needle` first stands in `bytes`.
+    static func range(of needle: [UInt8], in bytes: [UInt8]) -> Range<Int>? {
+        guard !needle.isEmpty, bytes.count >= needle.count else { return nil }
+        for start in 0...(bytes.count - needle.count) where bytes[start..<(start + needle.count)].elementsEqual(needle) {
+            return start..<(start + needle.count)
+        }
+        return nil
+    }
+
+    /// The channel uniqueids a captured reply names (`Uniqueid: astlab-1795329082.90`), each once.
+    static func uniqueids(in bytes: [UInt8]) -> [String] {
+        var seen: [String] = []
+        for line in String(decoding: bytes, as: UTF8.self).components(separatedBy: "\r\n") {
+            guard let colon = line.range(of: "Uniqueid: ") else { continue }
+            let value = String(line[colon.upperBound...])
+            if value.hasPrefix("astlab-"), !seen.contains(value) { seen.append(value) }
+        }
+        // Longest first, so that no replacement changes a part of another.
+        return seen.sorted { $0.count > $1.count }
+    }
+
     /// Sends bytes to every connected client.
     public func push(_ bytes: [UInt8]) {
         for channel in clients.withLock({ Array($0.values) }) {
@@ -283,6 +324,14 @@ public final class FakeAMIServer: Sendable {
     /// The replies to one client message, and whether to close afterwards.
     func answer(_ message: AMIMessage, on channel: any Channel) -> (bytes: [UInt8], close: Bool) {
         let (bytes, close) = reply(to: message)
+        if (message["Action"] ?? "").lowercased() == "originate", !close, behaviour.withLock({ $0.holdCallsAfterAnswer }),
+           let answered = Self.range(of: Array("Event: OriginateResponse\r\n".utf8), in: bytes) {
+            let end = answered.lowerBound + firstMessageEnd(Array(bytes[answered.lowerBound...]))
+            if Self.range(of: Array("Response: Success\r\n".utf8), in: Array(bytes[answered.lowerBound..<end])) != nil {
+                heldCalls.withLock { $0.append((channel, Array(bytes[end...]))) }
+                return (Array(bytes[..<end]), false)
+            }
+        }
         if (message["Action"] ?? "").lowercased() == "login", !close, behaviour.withLock({ $0.holdLoginReplies }) {
             let kept = held.withLock { held -> Bool in
                 guard !held.released else { return false }
@@ -332,7 +381,12 @@ public final class FakeAMIServer: Sendable {
                 case "congestion": script.originateCongestion
                 default: script.originate
                 }
-                let reply = exchange.reply(actionID: id)
+                // Each call its own channel: the captured uniqueids get the Originate's number.
+                let number = originates.withLock { $0.count }
+                var reply = exchange.reply(actionID: id)
+                for captured in Self.uniqueids(in: reply) {
+                    reply = replaceAll(Array(captured.utf8), with: Array("\(captured)-\(number)".utf8), in: reply)
+                }
                 if behaviour.closeAfterOriginateQueued {
                     // Only the "Originate successfully queued" reply, then the link drops.
                     let end = firstMessageEnd(reply)

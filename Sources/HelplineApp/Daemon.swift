@@ -241,9 +241,12 @@ public struct HelplineDaemon: Sendable {
     func serviceList() -> [ServiceGroupConfiguration.ServiceConfiguration] {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = amiClients.flatMap { client -> [ServiceGroupConfiguration.ServiceConfiguration] in
             let store = store, flows = flows, logger = logger, pbx = client.configuration.name
+            let scheduler = outboundScheduler.flatMap { $0.pbx == pbx ? $0 : nil }
             let events = AMIEventHandler(client: client) { event in
                 await Self.recordQueueCall(event, pbx: pbx, directory: flows.directory, store: store, logger: logger)
                 await Self.callbackForAbandonment(event, pbx: pbx, directory: flows.directory, store: store, logger: logger)
+                // An answered outbound call holds its channel until its channel hangs up.
+                if let scheduler, event.nameIs("Hangup"), let uniqueid = event["Uniqueid"] { scheduler.channelHungUp(uniqueid: uniqueid) }
             }
             return [.init(service: events), .init(service: client)]
         }

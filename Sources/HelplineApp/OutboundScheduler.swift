@@ -170,8 +170,68 @@ public final class OutboundScheduler: Service, Sendable {
     /// Where `helpline_outbound_results_total` goes.
     private let metrics: any MetricsFactory
 
-    /// Calls being dialled now.
+    /// The PBX (AMI endpoint) the calls are placed through.
+    public var pbx: String { client.configuration.name }
+
+    /// Calls being dialled or talking now: each holds one of the outbound channels from its
+    /// Originate until its channel hangs up.
     public var callsInFlight: Int { inFlight.withLock { $0.total } }
+
+    /// Answered calls waiting for their channel's `Hangup`, by the uniqueid of the channel
+    /// Originate created (the OriginateResponse's; for a Local channel its `;1` half), and the
+    /// hangups seen before their call began to wait (a few, forgotten in bulk).
+    private let talking = Mutex<(waiting: [String: CheckedContinuation<Void, Never>], ended: Set<String>, stopped: Bool)>(([:], [], false))
+
+    /// The longest an answered call holds its channel when its `Hangup` never comes (the AMI
+    /// link was lost during the call): then it is let go.
+    static let longestCall: Duration = .seconds(2 * 3600)
+
+    /// The channel `uniqueid` hung up (AMI `Hangup`): an answered outbound call on it no longer
+    /// holds an outbound channel. The daemon calls this for every `Hangup` of its PBX.
+    public func channelHungUp(uniqueid: String) {
+        let waiting = talking.withLock { state -> CheckedContinuation<Void, Never>? in
+            if let continuation = state.waiting.removeValue(forKey: uniqueid) { return continuation }
+            if state.ended.count >= 4096 { state.ended.removeAll(keepingCapacity: true) }
+            state.ended.insert(uniqueid)
+            return nil
+        }
+        waiting?.resume()
+    }
+
+    /// Returns when the answered call on channel `uniqueid` has hung up, after
+    /// ``longestCall``, when the scheduler stops, or on cancellation.
+    func untilHangup(of uniqueid: String) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                await withTaskCancellationHandler {
+                    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                        let done = self.talking.withLock { state -> Bool in
+                            if state.stopped || state.ended.remove(uniqueid) != nil { return true }
+                            state.waiting[uniqueid] = continuation
+                            return false
+                        }
+                        if done { continuation.resume() }
+                    }
+                } onCancel: {
+                    self.channelHungUp(uniqueid: uniqueid)
+                }
+            }
+            group.addTask { try? await Task.sleep(for: Self.longestCall) }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// Lets every answered call go: the daemon stops, and calls still talking no longer matter
+    /// to pacing.
+    private func stopWaitingForHangups() {
+        let waiting = talking.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.stopped = true
+            defer { state.waiting.removeAll() }
+            return Array(state.waiting.values)
+        }
+        for continuation in waiting { continuation.resume() }
+    }
 
     public func run() async throws {
         let recovered = try await store.recoverInterruptedCalls(retryAt: now().addingTimeInterval(60), at: now())
@@ -190,7 +250,9 @@ public final class OutboundScheduler: Service, Sendable {
                 let interval = pacing.configuration.pollInterval
                 try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
             }
-            // Calls being dialled finish (their outcome is recorded); no new ones start.
+            // Calls being dialled finish (their outcome is recorded); no new ones start, and
+            // answered calls no longer wait for their hangup.
+            stopWaitingForHangups()
         }
     }
 
@@ -256,11 +318,15 @@ public final class OutboundScheduler: Service, Sendable {
         }
         let channel = Placeholders.expand(configuration.channel) { $0 == "number" ? call.phone : nil }
         let result: OutboundResult
+        // An answered call holds its channel until its channel hangs up, not only until the
+        // OriginateResponse (which comes when the citizen answers).
+        var talkingOn: String?
         do {
-            _ = try await client.send(
+            let response = try await client.send(
                 .originate(channel: channel, destination: .extension(context: context, exten: "s", priority: 1), timeout: configuration.ringTimeout,
                            callerID: configuration.callerID, variables: variables))
             result = .answered
+            talkingOn = response.final?["Uniqueid"].flatMap { $0.isEmpty || $0 == "<unknown>" ? nil : $0 }
         } catch {
             result = Self.result(of: error)
         }
@@ -278,6 +344,7 @@ public final class OutboundScheduler: Service, Sendable {
             logger.error("The outcome of an outbound call could not be stored; it goes back to the list on restart",
                          metadata: ["outbound.id": "\(call.id)", "error": "\(error)"])
         }
+        if let talkingOn { await untilHangup(of: talkingOn) }
     }
 
     /// What an Originate's failure says about the call (Asterisk's dial reasons, PROTOCOL.md B7).

@@ -140,6 +140,9 @@ extension Integration {
                 store: store, client: client, board: board, configuration: configuration, queueOf: { $0.queue },
                 campaignMenuProblem: { $0 == "scheme-survey" ? nil : "the menu '\($0)' is not served" }, logger: Self.logger)
             server.behaviour.withLock { $0.originateOutcomes = ["success", "success", "busy"] }
+            // As the daemon does: Hangups reach the scheduler (an answered call holds its channel until then).
+            let reading = Task { for await event in client.events where event.nameIs("Hangup") { scheduler.channelHungUp(uniqueid: event["Uniqueid"] ?? "") } }
+            defer { reading.cancel() }
             let claimed = try await scheduler.due()
             // The callback first, though the contacts were due earlier; then the campaign's 2 channels.
             #expect(claimed.map(\.0.kind) == [.callback, .campaign, .campaign])

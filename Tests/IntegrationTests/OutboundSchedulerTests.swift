@@ -54,6 +54,10 @@ extension Integration {
             configuration.retry.afterNoAnswer = .seconds(1800)
             let metrics = TestMetrics()
             let scheduler = OutboundScheduler(store: store, client: client, board: board, configuration: configuration, queueOf: { $0.queue }, logger: Self.logger, metrics: metrics)
+            // As the daemon does: every Hangup of the PBX reaches the scheduler (an answered call
+            // holds its channel until then; the captured answered call hangs up right after).
+            let reading = Task { for await event in client.events where event.nameIs("Hangup") { scheduler.channelHungUp(uniqueid: event["Uniqueid"] ?? "") } }
+            defer { reading.cancel() }
 
             // The feedback call and the first and third dept-health callbacks: two free seats, and
             // none at all in dept-police.
@@ -103,6 +107,63 @@ extension Integration {
             await scheduler.place(last, queue: "dept-health")
             let failed = try #require(try await store.callback(id: callbacks[0]))
             #expect(failed.status == "failed" && failed.attempts == 2 && failed.lastResult == "failed: congestion")
+        }
+
+        /// A call holds its outbound channel from its Originate until its channel hangs up, not
+        /// only until the OriginateResponse that comes when the citizen answers (a real
+        /// Asterisk 22 showed 7 calls up with `max_channels: 4` when the answer freed the channel).
+        @Test func anAnsweredCallHoldsItsChannelUntilItHangsUp() async throws {
+            let server = try await FakeAMIServer()
+            server.behaviour.withLock { $0.holdCallsAfterAnswer = true }
+            let board = LiveStateBoard()
+            let client = AMIClient(
+                configuration: .init(name: "pbx1", host: "127.0.0.1", port: server.port, username: "helpline", secret: "labsecret"),
+                board: board, logger: Self.logger)
+            let running = Task { try await client.run() }
+            defer {
+                running.cancel()
+                Task { await client.shutdown() }
+            }
+            try await waitUntil { board.snapshot().pbxs["pbx1"]?.staleSince == nil && client.connection != nil }
+            let directory = try HelplineServeTests.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let store = TicketStore(database: try HelplineDatabase(path: directory.appendingPathComponent("h.sqlite").path))
+            let now = Date()
+            for index in 0..<3 {
+                let number = try await store.createTicket(
+                    NewTicket(source: .ivr, callerNumber: "98765000\(20 + index)", language: "hi", department: "health", callUniqueid: "p.\(index)", officer: "l1"),
+                    actor: "ivr").ticket.number
+                try await store.apply(.resolve, to: number, actor: "test", at: now.addingTimeInterval(Double(index) - 5))
+            }
+            var configuration = OutboundConfiguration()
+            configuration.callingHours = LocalTimeWindow(start: 0, end: 24 * 60)
+            configuration.trunk = "DAHDI/g1"
+            configuration.maximumChannels = 2
+            let scheduler = OutboundScheduler(store: store, client: client, board: board, configuration: configuration, queueOf: { $0.queue }, logger: Self.logger)
+            let reading = Task { for await event in client.events where event.nameIs("Hangup") { scheduler.channelHungUp(uniqueid: event["Uniqueid"] ?? "") } }
+            defer { reading.cancel() }
+
+            let first = try await scheduler.due()
+            #expect(first.count == 2, "two channels")
+            let calls = first.map { call, queue in Task { await scheduler.place(call, queue: queue) } }
+            // Both citizens answered (their OriginateResponse came): the calls go on.
+            try await waitUntil { server.callsUp == 2 }
+            try await waitUntilAsync { try await store.dueOutboundCalls(at: now.addingTimeInterval(1)).count == 1 }
+            #expect(scheduler.callsInFlight == 2, "answered calls still hold their channels")
+            #expect(try await scheduler.due().isEmpty, "no third call while two are up")
+            #expect(server.originates.withLock { $0.count } == 2)
+
+            // One citizen hangs up: its channel is free, and the third call is placed.
+            server.endHeldCalls(1)
+            try await waitUntil { scheduler.callsInFlight == 1 }
+            let third = try await scheduler.due()
+            #expect(third.count == 1)
+            let last = third.map { call, queue in Task { await scheduler.place(call, queue: queue) } }
+            try await waitUntil { server.callsUp == 2 }
+            server.endHeldCalls()
+            for call in calls + last { await call.value }
+            #expect(scheduler.callsInFlight == 0)
+            #expect(server.originates.withLock { $0.count } == 3)
         }
 
         @Test func outboundConfigurationIsReadWithItsErrors() throws {
