@@ -17,20 +17,33 @@ public struct OutboundConfiguration: Sendable, Hashable {
     /// The AMI endpoint that originates the calls (nil: the default PBX).
     public var pbx: String?
     /// How a citizen's number is reached, with `${number}` in it: a Local channel into the
-    /// dialplan's `helpline-outbound` context, which dials `${HELPLINE_TRUNK}`.
-    public var channel = "Local/${number}@helpline-outbound"
+    /// dialplan's `helpline-outbound` context, which dials `${HELPLINE_TRUNK}`. The `/n` keeps
+    /// the Local channel in the call: without it Asterisk optimizes the channel away when the
+    /// citizen is bridged to a seat, and app_queue then logs the callback as ended
+    /// (COMPLETECALLER, talk time 0) and its channel's Hangup comes while the call goes on.
+    public var channel = "Local/${number}@helpline-outbound/n"
     /// `HELPLINE_TRUNK` for the dialplan (`DAHDI/g1`, `PJSIP/carrier` …); nil: not set.
     public var trunk: String?
 
     /// What an administrator should know before outbound calls can be placed, said by
     /// `helpline config check` and logged at start-up; empty when nothing is in doubt.
     public var notes: [String] {
-        guard trunk == nil, channel.contains("@helpline-outbound") else { return [] }
-        return [
-            "outbound.trunk is not set: the dialplan's helpline-outbound context dials ${HELPLINE_TRUNK}, so it must be "
-                + "set in [globals] of extensions.conf (asterisk-conf/extensions.conf ships DAHDI/g1); without either, every "
-                + "feedback call, callback and campaign call fails with \"No channel type registered for ''\"",
-        ]
+        var notes: [String] = []
+        if trunk == nil, channel.contains("@helpline-outbound") {
+            notes.append(
+                "outbound.trunk is not set: the dialplan's helpline-outbound context dials ${HELPLINE_TRUNK}, so it must be "
+                    + "set in [globals] of extensions.conf (asterisk-conf/extensions.conf ships DAHDI/g1); without either, every "
+                    + "feedback call, callback and campaign call fails with \"No channel type registered for ''\"")
+        }
+        // Local/EXTEN@CONTEXT/OPTIONS: the options come after the second slash.
+        let parts = channel.split(separator: "/", maxSplits: 2, omittingEmptySubsequences: false)
+        if parts.first == "Local", !(parts.count == 3 && parts[2].contains("n")) {
+            notes.append(
+                "outbound.channel '\(channel)' is a Local channel without /n: Asterisk optimizes it away once the citizen is "
+                    + "bridged, so a callback's queue call is logged as ended with talk time 0 and its channel's Hangup comes "
+                    + "while the call goes on (pacing then counts it as ended); add /n, as the default does")
+        }
+        return notes
     }
     /// The caller ID the citizen sees (the helpline's number).
     public var callerID: String?
@@ -377,7 +390,7 @@ extension ConfigurationReader {
             case "channel":
                 let channel = try nonEmptyString(value, path: path)
                 guard let names = Placeholders.names(in: channel) else { throw error(value, "\(path): a '${' is not closed by '}'") }
-                guard names.contains("number") else { throw error(value, "\(path) must contain ${number} (where the citizen's number goes), like Local/${number}@helpline-outbound") }
+                guard names.contains("number") else { throw error(value, "\(path) must contain ${number} (where the citizen's number goes), like Local/${number}@helpline-outbound/n") }
                 if let unknown = names.first(where: { $0 != "number" }) {
                     throw error(value, "\(path): unknown placeholder ${\(unknown)}; the channel knows only ${number}")
                 }

@@ -153,7 +153,7 @@ extension Integration {
             let originates = server.originates.withLock { $0 }
             #expect(originates.count == 3)
             #expect(originates[1]["Context"] == "helpline-campaign")
-            #expect(originates[1]["Channel"] == "Local/9876500311@helpline-outbound")
+            #expect(originates[1]["Channel"] == "Local/9876500311@helpline-outbound/n")
             let variables = originates[1].values("Variable")
             #expect(variables.contains("HELPLINE_MENU=scheme-survey"))
             #expect(variables.contains("HELPLINE_PHONE=9876500311"))

@@ -120,6 +120,11 @@ extension Integration {
             #expect(output.contains("note: outbound.trunk is not set"), "\(output)")
             let (_, _, withTrunk) = try await Self.run(["config", "check", "trunk.yaml"], in: directory)
             #expect(!withTrunk.contains("note: outbound.trunk"), "\(withTrunk)")
+            #expect(!withTrunk.contains("without /n"), "the default channel keeps the Local channel (/n)")
+            try (base + "  trunk: DAHDI/g1\n  channel: Local/${number}@helpline-outbound\n").write(
+                to: directory.appendingPathComponent("optimized.yaml"), atomically: true, encoding: .utf8)
+            let (_, _, optimized) = try await Self.run(["config", "check", "optimized.yaml"], in: directory)
+            #expect(optimized.contains("note: outbound.channel 'Local/${number}@helpline-outbound' is a Local channel without /n"), "\(optimized)")
             // The shipped dialplan sets the trunk the note points to.
             var repository = URL(fileURLWithPath: #filePath)
             for _ in 0..<3 { repository.deleteLastPathComponent() }

@@ -74,7 +74,7 @@ extension Integration {
 
             let originates = server.originates.withLock { $0 }
             #expect(originates.count == 3)
-            #expect(originates[0]["Channel"] == "Local/9876500001@helpline-outbound")
+            #expect(originates[0]["Channel"] == "Local/9876500001@helpline-outbound/n")
             #expect(originates[0]["Context"] == "helpline-feedback")
             #expect(originates[0].values("Variable").contains("HELPLINE_TICKET=\(ticket)"))
             #expect(originates[0].values("Variable").contains("HELPLINE_TRUNK=DAHDI/g1"))
@@ -183,14 +183,14 @@ extension Integration {
             let outbound = try #require(configuration.outbound)
             #expect(outbound.maximumChannels == 6 && outbound.retry.maximumAttempts == 4 && outbound.retry.afterBusy == .seconds(300))
             #expect(outbound.callingHours.description == "08:30-19:00" && outbound.hours(district: "07").description == "10:00-17:00")
-            #expect(outbound.channel == "Local/${number}@helpline-outbound")
+            #expect(outbound.channel == "Local/${number}@helpline-outbound/n")
             #expect(HelplineConfiguration().outbound == nil, "nothing is dialled unless configured")
 
             let bad: [(String, String)] = [
                 ("outbound: {trunk: x}\n", "o.yaml:1:11: outbound needs an AMI endpoint to place calls through (ami.endpoints)"),
                 ("ami:\n  endpoints: [{name: pbx1, host: h, username: u, secret: x}]\noutbound:\n  pbx: pbx9\n", "o.yaml:4:3: outbound.pbx 'pbx9' is not an AMI endpoint; the endpoints are: pbx1"),
                 ("ami:\n  endpoints: [{name: pbx1, host: h, username: u, secret: x}]\noutbound:\n  calling_hours: 9-5\n", "o.yaml:4:18: outbound.calling_hours must be a window of local time like \"09:00-20:00\", not '9-5'"),
-                ("ami:\n  endpoints: [{name: pbx1, host: h, username: u, secret: x}]\noutbound:\n  channel: PJSIP/carrier\n", "o.yaml:4:12: outbound.channel must contain ${number} (where the citizen's number goes), like Local/${number}@helpline-outbound"),
+                ("ami:\n  endpoints: [{name: pbx1, host: h, username: u, secret: x}]\noutbound:\n  channel: PJSIP/carrier\n", "o.yaml:4:12: outbound.channel must contain ${number} (where the citizen's number goes), like Local/${number}@helpline-outbound/n"),
                 ("ami:\n  endpoints: [{name: pbx1, host: h, username: u, secret: x}]\noutbound:\n  max_chanels: 3\n", "o.yaml:4:3: unknown key 'outbound.max_chanels'"),
             ]
             for (yaml, expected) in bad {

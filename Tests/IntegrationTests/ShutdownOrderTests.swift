@@ -27,7 +27,7 @@ extension Integration {
                 agi:
                   drain_timeout: 20s
                 outbound:
-                  channel: Local/${number}@helpline-outbound
+                  channel: Local/${number}@helpline-outbound/n
                   trunk: DAHDI/g1
                   poll_interval: 50ms
                 """.write(to: directory.appendingPathComponent("helpline.yaml"), atomically: true, encoding: .utf8)

@@ -75,7 +75,7 @@ extension Integration {
                     messages:
                       en: "Helpline 1076: your complaint ${ticket} has been resolved. Thank you."
                 outbound:
-                  channel: Local/${number}@helpline-outbound
+                  channel: Local/${number}@helpline-outbound/n
                   trunk: DAHDI/g1
                   caller_id: "1076"
                   max_channels: 2
@@ -105,7 +105,7 @@ extension Integration {
                 #expect(sms.uri == "/send" && sms.body.contains(#""to":"9000022222""#) && sms.body.contains("your complaint \(number) has been resolved"), "\(sms.body)")
                 try await Self.eventually("feedback call \(round) originated") { ami.originates.withLock { $0.count } == round }
                 let originate = ami.originates.withLock { $0[round - 1] }
-                #expect(originate["Channel"] == "Local/9000022222@helpline-outbound")
+                #expect(originate["Channel"] == "Local/9000022222@helpline-outbound/n")
                 #expect(originate["Context"] == "helpline-feedback")
                 let variables = originate.values("Variable")
                 #expect(variables.contains("HELPLINE_TICKET=\(number)") && variables.contains("HELPLINE_PHONE=9000022222"))
