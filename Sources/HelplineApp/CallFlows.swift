@@ -16,6 +16,13 @@ import TimeSupport
 /// A reload reads and checks the new menus and directory first and replaces the old ones only
 /// when both are clean; a call in progress finishes on the menu it started with.
 public final class CallFlows: Sendable {
+    /// The numbers of the callers in an IVR session now, each with its count of sessions
+    /// (outbound calls are not placed to them until their call has ended).
+    private let inSession = Mutex<[String: Int]>([:])
+
+    /// The numbers of the callers in an IVR session now.
+    public var callersInSession: Set<String> { inSession.withLock { Set($0.keys) } }
+
     /// What a load or reload found.
     public struct Report: Sendable {
         /// The menus now served, by name.
@@ -123,6 +130,16 @@ public final class CallFlows: Sendable {
                 throw AGIError(.commandFailed, "no routing directory is loaded; the dialplan's fallback takes the call")
             }
             let pbx = session.environment.query("pbx").flatMap { $0.isEmpty ? nil : $0 } ?? defaultPBX
+            let caller = session.environment.callerID ?? ""
+            if !caller.isEmpty { self.inSession.withLock { $0[caller, default: 0] += 1 } }
+            defer {
+                if !caller.isEmpty {
+                    self.inSession.withLock { sessions in
+                        sessions[caller, default: 1] -= 1
+                        if sessions[caller] == 0 { sessions[caller] = nil }
+                    }
+                }
+            }
             var application = HelplineMenuApplication(store: store, directory: { directory }, liveLoad: { liveLoad(pbx) }, pbx: pbx, logger: session.logger)
             application.feedbackRetry = retry.afterNoAnswer.seconds
             application.maximumAttempts = retry.maximumAttempts

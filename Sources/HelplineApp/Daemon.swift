@@ -99,7 +99,12 @@ public struct HelplineDaemon: Sendable {
                 self.outboundScheduler = OutboundScheduler(
                 store: store, client: client, board: board, configuration: outbound,
                 queueOf: { call in Self.callbackQueue(call, directory: flows.directory, pbx: pbx) },
-                campaignMenuProblem: { menu in flows.campaignMenuProblem(menu) }, logger: logger)
+                campaignMenuProblem: { menu in flows.campaignMenuProblem(menu) },
+                callersOnTheLine: { [board] in
+                    // In the IVR, or waiting in a queue of any PBX.
+                    let waiting = board.snapshot().pbxs.values.flatMap { $0.queues.values.flatMap { $0.callers.map(\.callerIDNumber) } }
+                    return flows.callersInSession.union(waiting.filter { !$0.isEmpty })
+                }, logger: logger)
             } else {
                 self.outboundScheduler = nil
             }
@@ -120,7 +125,7 @@ public struct HelplineDaemon: Sendable {
         do {
             try await store.addCallback(
                 callerNumber: caller, callUniqueid: event["Uniqueid"], department: department, queue: queue,
-                reason: "abandoned queue \(queue)\(held) at position \(event["Position"] ?? "?")", ticket: nil, at: Date())
+                reason: "abandoned queue \(queue)\(held) at position \(event["Position"] ?? "?")", ticket: nil, dueAt: nil, at: Date())
         } catch {
             logger.error("A callback owed to a caller who abandoned a queue could not be stored",
                          metadata: ["queue": "\(queue)", "caller": "\(PhoneNumber.masked(caller))", "error": "\(error)"])

@@ -76,6 +76,15 @@ public struct HelplineMenuApplication: MenuApplication {
         var stored: Bool
     }
 
+    /// When a callback the IVR promised is due: a department closed now is called back at its
+    /// next opening (the caller heard "during office hours"); any other, at once.
+    static func callbackDue(_ decision: CallDecision, directory: Directory, now: Date) -> Date? {
+        guard decision.reasons.contains(where: { if case .outsideOpeningHours = $0 { true } else { false } }),
+              let department = decision.department, let hours = directory.departments[department]?.openingHours
+        else { return nil }
+        return hours.nextOpening(after: now, utcOffset: directory.policy.utcOffset)
+    }
+
     /// Why a callback is owed, as the callbacks list shows it: the IVR, the outcome and the
     /// reasons about the queues and hours that decided it (`IVR: callback: no seat is logged in
     /// to water-l1@pbx1; overflow queue water-overflow@pbx1 has no free seat`).
@@ -177,10 +186,13 @@ public struct HelplineMenuApplication: MenuApplication {
             case .callback, .complaintOnly, .closed:
                 if !routed.stored { try await store.recordDecision(routed.record, at: routed.at) }
                 memo.routed?.stored = true
-                // The menu promises a callback: it is owed from this moment.
+                // The menu promises a callback: it is owed from this moment, and due when the
+                // department can take it (a closed department's next opening).
+                let time = now()
                 try await store.addCallback(
                     callerNumber: state.caller, callUniqueid: state.uniqueid.isEmpty ? nil : state.uniqueid, department: decision.department,
-                    queue: decision.queue?.queue, reason: Self.callbackReason(decision), ticket: state.variables["ticket"], at: now())
+                    queue: decision.queue?.queue, reason: Self.callbackReason(decision), ticket: state.variables["ticket"],
+                    dueAt: Self.callbackDue(decision, directory: directory(), now: time), at: time)
                 return ActionResult(outcome: decision.action.rawValue, variables: variables)
             }
         case .feedback:
@@ -208,7 +220,7 @@ public struct HelplineMenuApplication: MenuApplication {
             memo.offeredCallback = nil
             _ = try await store.addCallback(
                 callerNumber: state.caller, callUniqueid: state.uniqueid.isEmpty ? nil : state.uniqueid, department: offer.department,
-                queue: offer.queue, reason: "IVR: callback offer accepted", ticket: offer.ticket, at: now())
+                queue: offer.queue, reason: "IVR: callback offer accepted", ticket: offer.ticket, dueAt: nil, at: now())
             return ActionResult()
         case .waitInQueue:
             // The decision was stored with the offer; the call now goes to its queue.
@@ -309,7 +321,7 @@ public struct HelplineMenuApplication: MenuApplication {
             await persist("the callback owed to a caller who hung up", call: call) {
                 _ = try await store.addCallback(
                     callerNumber: state.caller, callUniqueid: state.uniqueid.isEmpty ? nil : state.uniqueid, department: department,
-                    queue: nil, reason: "hung up at \(node) before the complaint was registered", ticket: nil, at: now())
+                    queue: nil, reason: "hung up at \(node) before the complaint was registered", ticket: nil, dueAt: nil, at: now())
             }
         }
         // A caller who hung up while a callback was offered (or whose menu had no branch for
@@ -319,7 +331,7 @@ public struct HelplineMenuApplication: MenuApplication {
                 await persist("the callback owed to a caller who was offered one", call: call) {
                     _ = try await store.addCallback(
                         callerNumber: state.caller, callUniqueid: state.uniqueid.isEmpty ? nil : state.uniqueid, department: offer.department,
-                        queue: offer.queue, reason: "IVR: callback offered, caller hung up before choosing", ticket: offer.ticket, at: now())
+                        queue: offer.queue, reason: "IVR: callback offered, caller hung up before choosing", ticket: offer.ticket, dueAt: nil, at: now())
                 }
             }
         }

@@ -168,8 +168,10 @@ public final class OutboundScheduler: Service, Sendable {
     /// it): the call would reach no menu, and the contact would count as answered.
     public init(store: any OutboundCallStore & CampaignStore, client: AMIClient, board: LiveStateBoard, configuration: OutboundConfiguration,
                 queueOf: @escaping @Sendable (OutboundCall) -> String?, campaignMenuProblem: @escaping @Sendable (String) -> String? = { _ in nil },
+                callersOnTheLine: @escaping @Sendable () -> Set<String> = { [] },
                 logger: Logger, now: @escaping @Sendable () -> Date = { Date() }, metrics: any MetricsFactory = MetricsSystem.factory) {
         self.metrics = metrics
+        self.callersOnTheLine = callersOnTheLine
         self.campaignMenuProblem = campaignMenuProblem
         self.store = store
         self.client = client
@@ -182,6 +184,9 @@ public final class OutboundScheduler: Service, Sendable {
 
     /// Where `helpline_outbound_results_total` goes.
     private let metrics: any MetricsFactory
+    /// The numbers of citizens on a call with the helpline now (in the IVR, waiting in a
+    /// queue): none of them is dialled until that call has ended.
+    private let callersOnTheLine: @Sendable () -> Set<String>
 
     /// The PBX (AMI endpoint) the calls are placed through.
     public var pbx: String { client.configuration.name }
@@ -277,7 +282,11 @@ public final class OutboundScheduler: Service, Sendable {
         let state = board.snapshot().pbxs[client.configuration.name]
         guard state?.staleSince == nil, client.connection != nil else { return [] }
         var problems: [String: String] = [:]
+        let onTheLine = callersOnTheLine()
         let candidates = try await store.dueOutboundCalls(at: time, limit: 4 * pacing.configuration.maximumChannels).filter { call in
+            // Never a call to a citizen who is still on a call with the helpline (the callback
+            // promised at the end of an IVR call waits until that call has ended).
+            guard !onTheLine.contains(call.phone) else { return false }
             guard let campaign = call.campaign else { return true }
             guard let problem = problems[campaign.menu] ?? campaignMenuProblem(campaign.menu) else { return true }
             problems[campaign.menu] = problem

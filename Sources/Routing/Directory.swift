@@ -32,6 +32,22 @@ public struct OpeningHours: Hashable, Sendable {
         let local = LocalTimeWindow.local(date, utcOffset: utcOffset)
         return days[local.weekday]?.contains { $0.contains(local.minute) } ?? false
     }
+
+    /// The first moment at or after `date` when the department is open (`date` itself when
+    /// it is open then); nil when it is never open.
+    public func nextOpening(after date: Date, utcOffset: Int) -> Date? {
+        if isOpen(at: date, utcOffset: utcOffset) { return date }
+        let local = LocalTimeWindow.local(date, utcOffset: utcOffset)
+        // The start of today, local time, as an instant.
+        let midnight = date.addingTimeInterval(-Double(local.minute * 60) - date.timeIntervalSince1970.truncatingRemainder(dividingBy: 60))
+        for offset in 0...7 {
+            let weekday = (local.weekday - 1 + offset) % 7 + 1
+            let starts = (days[weekday] ?? []).map(\.lowerBound).sorted()
+            guard let start = starts.first(where: { offset > 0 || $0 > local.minute }) else { continue }
+            return midnight.addingTimeInterval(Double(offset * 86_400 + start * 60))
+        }
+        return nil
+    }
 }
 
 /// A department that receives complaints.

@@ -78,7 +78,7 @@ public protocol CallbackStore: Sendable {
     /// Registers a callback owed to a caller; returns its row id. While a callback to the same
     /// number is still to be made, the new one joins it and its id is returned.
     @discardableResult
-    func addCallback(callerNumber: String, callUniqueid: String?, department: String?, queue: String?, reason: String, ticket: String?, at now: Date) async throws -> Int64
+    func addCallback(callerNumber: String, callUniqueid: String?, department: String?, queue: String?, reason: String, ticket: String?, dueAt: Date?, at now: Date) async throws -> Int64
 
     /// The callbacks still to be made, oldest first.
     func pendingCallbacks(limit: Int) async throws -> [PendingCallback]

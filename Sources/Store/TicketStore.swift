@@ -189,10 +189,12 @@ public final class TicketStore: Sendable {
     ///
     /// Calls from the same number are merged: while a callback to that number is still to be
     /// made, a new one joins it (it keeps its place in the list; a department, queue or ticket
-    /// it lacked is filled in, and the reasons are joined) and its id is returned.
+    /// it lacked is filled in, and the reasons are joined) and its id is returned. A callback
+    /// is due at `dueAt` (a closed department's next opening), or at once.
     @discardableResult
-    public func addCallback(callerNumber: String, callUniqueid: String?, department: String?, queue: String?, reason: String, ticket: String? = nil, at now: Date = Date()) async throws -> Int64 {
+    public func addCallback(callerNumber: String, callUniqueid: String?, department: String?, queue: String?, reason: String, ticket: String? = nil, dueAt: Date? = nil, at now: Date = Date()) async throws -> Int64 {
         let time = Timestamp.text(now)
+        let due = Timestamp.text(max(dueAt ?? now, now))
         return try await groupCommit.write { db in
             let ticketID = try ticket.flatMap { try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM tickets WHERE number = ?"), arguments: [$0]) }
             if let existing = try Int64.fetchOne(
@@ -207,7 +209,7 @@ public final class TicketStore: Sendable {
             try db.cachedStatement(sql: """
                 INSERT INTO callbacks (caller_number, ticket_id, call_uniqueid, department, queue, reason, status, attempts, next_attempt_at, created_at)
                 VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)
-                """).execute(arguments: [callerNumber, ticketID, callUniqueid, department, queue, reason, time, time])
+                """).execute(arguments: [callerNumber, ticketID, callUniqueid, department, queue, reason, due, time])
             return db.lastInsertedRowID
         }
     }

@@ -21,14 +21,16 @@ extension Integration {
 
         /// A daemon on the shipped menus (or those in `menus`) and the sample directory with a
         /// fresh database; `board` states are published before the calls.
-        static func withDaemon<T: Sendable>(pbx: PBXState? = nil, menus: URL? = nil, _ body: @Sendable (HelplineDaemon, SocketAddress) async throws -> T) async throws -> T {
+        static func withDaemon<T: Sendable>(
+            pbx: PBXState? = nil, menus: URL? = nil, directory: URL? = nil, _ body: @Sendable (HelplineDaemon, SocketAddress) async throws -> T
+        ) async throws -> T {
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent("helpline-flows-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: folder) }
             var configuration = HelplineConfiguration()
             configuration.databasePath = folder.appendingPathComponent("helpline.sqlite").path
             configuration.menusFolder = (menus ?? repository.appendingPathComponent("menus")).path
-            configuration.directoryPath = repository.appendingPathComponent("deploy/directory.yaml").path
+            configuration.directoryPath = (directory ?? repository.appendingPathComponent("deploy/directory.yaml")).path
             configuration.defaultPBX = "pbx1"
             let daemon = try HelplineDaemon(configuration: configuration, logger: Logger(label: "test"))
             if let pbx { daemon.board.publish(pbx) }
@@ -167,6 +169,40 @@ extension Integration {
                 #expect(variables["HELPLINE_QUEUE"] == "control-room")
                 #expect(variables["HELPLINE_PRIORITY"] == "10")
                 #expect(variables["HELPLINE_ACTION"] == "queue")
+            }
+        }
+
+        /// A roads complaint while the department is closed hears "we will call you back during
+        /// office hours": the callback is due at the department's next opening, not at once.
+        @Test func anAfterHoursCallbackIsDueAtTheNextOpening() async throws {
+            // Roads open only 10:00–11:00 three days from now (IST): closed now whatever the time.
+            let ist = 19_800
+            let now = Date()
+            let localSeconds = Int(now.timeIntervalSince1970) + ist
+            let weekdayToday = ((localSeconds / 86_400) % 7 + 3) % 7 + 1  // 1 = Monday
+            let opening = (weekdayToday - 1 + 3) % 7 + 1
+            let name = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"][opening - 1]
+            let midnight = Date(timeIntervalSince1970: Double(localSeconds - localSeconds % 86_400 - ist))
+            let expected = midnight.addingTimeInterval(3 * 86_400 + 10 * 3600)
+            let folder = try HelplineServeTests.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let sample = try String(contentsOf: Self.repository.appendingPathComponent("deploy/directory.yaml"), encoding: .utf8)
+            let closed = sample.replacingOccurrences(of: "      mon-fri: \"09:30-18:00\"\n      sat: \"09:30-13:30\"\n", with: "      \(name): \"10:00-11:00\"\n")
+            #expect(closed != sample, "the sample's roads hours were replaced")
+            let directory = folder.appendingPathComponent("directory.yaml")
+            try closed.write(to: directory, atomically: true, encoding: .utf8)
+
+            try await Self.withDaemon(pbx: Self.staffed(), directory: directory) { daemon, address in
+                // 2: English; 1: register; 3: a pothole (roads); 01: the district.
+                let (events, variables) = try await CallPlayer(keyGroups: ["2", "1", "3", "01"], uniqueid: "e2e-after-hours").run(script: "/inbound", to: address)
+                #expect(events.contains(.played("after-hours-callback", key: nil)), "\(events)")
+                #expect(variables["HELPLINE_QUEUE"] == nil, "not handed to a queue")
+                let owed = try #require(try await daemon.store.pendingCallbacks().first { $0.callUniqueid == "e2e-after-hours" })
+                #expect(owed.department == "roads")
+                #expect(owed.reason.contains("closed now"), "\(owed.reason)")
+                #expect(try await daemon.store.dueOutboundCalls(at: now.addingTimeInterval(3600)).isEmpty, "not dialled while the department is closed")
+                #expect(try await daemon.store.dueOutboundCalls(at: expected.addingTimeInterval(-60)).isEmpty)
+                #expect(try await daemon.store.dueOutboundCalls(at: expected.addingTimeInterval(1)).map(\.phone) == ["9876543210"], "due at the opening")
             }
         }
 

@@ -5,6 +5,7 @@ import HelplineDomain
 import Logging
 import MetricsTestKit
 import Store
+import Synchronization
 import Testing
 import TimeSupport
 import AsteriskFakes
@@ -164,6 +165,36 @@ extension Integration {
             for call in calls + last { await call.value }
             #expect(scheduler.callsInFlight == 0)
             #expect(server.originates.withLock { $0.count } == 3)
+        }
+
+        /// No call is placed to a citizen who is still on a call with the helpline (the callback
+        /// promised at the end of an IVR call was dialled while the caller still heard it).
+        @Test func aCitizenStillOnTheLineIsNotDialled() async throws {
+            let server = try await FakeAMIServer()
+            let board = LiveStateBoard()
+            let client = AMIClient(
+                configuration: .init(name: "pbx1", host: "127.0.0.1", port: server.port, username: "helpline", secret: "labsecret"),
+                board: board, logger: Self.logger)
+            let running = Task { try await client.run() }
+            defer {
+                running.cancel()
+                Task { await client.shutdown() }
+            }
+            try await waitUntil { board.snapshot().pbxs["pbx1"]?.staleSince == nil && client.connection != nil }
+            let directory = try HelplineServeTests.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let store = TicketStore(database: try HelplineDatabase(path: directory.appendingPathComponent("h.sqlite").path))
+            try await store.addCallback(callerNumber: "9876500040", callUniqueid: "line.1", department: nil, queue: "dept-health", reason: "IVR: callback", at: Date().addingTimeInterval(-2))
+            var configuration = OutboundConfiguration()
+            configuration.callingHours = LocalTimeWindow(start: 0, end: 24 * 60)
+            configuration.trunk = "DAHDI/g1"
+            let onTheLine = Mutex<Set<String>>(["9876500040"])
+            let scheduler = OutboundScheduler(
+                store: store, client: client, board: board, configuration: configuration, queueOf: { $0.queue },
+                callersOnTheLine: { onTheLine.withLock { $0 } }, logger: Self.logger)
+            #expect(try await scheduler.due().isEmpty, "the caller is still on the IVR call")
+            onTheLine.withLock { $0 = [] }
+            #expect(try await scheduler.due().map(\.0.phone) == ["9876500040"], "dialled once the call has ended")
         }
 
         @Test func outboundConfigurationIsReadWithItsErrors() throws {

@@ -74,8 +74,8 @@ struct StoreBackend: Sendable, CustomTestStringConvertible {
         #expect(try await store.call(uniqueid: "c-2")?.path == #"["welcome","language"]"#)
         #expect(try await store.decisions(callUniqueid: "c-2").map(\.outcome) == ["callback"])
 
-        let id = try await store.addCallback(callerNumber: "9876543210", callUniqueid: "c-2", department: "water", queue: "water-l1", reason: "IVR: callback", ticket: nil, at: Self.now)
-        let again = try await store.addCallback(callerNumber: "9876543210", callUniqueid: "c-3", department: "water", queue: "water-l1", reason: "abandoned queue water-l1", ticket: nil, at: Self.now)
+        let id = try await store.addCallback(callerNumber: "9876543210", callUniqueid: "c-2", department: "water", queue: "water-l1", reason: "IVR: callback", ticket: nil, dueAt: nil, at: Self.now)
+        let again = try await store.addCallback(callerNumber: "9876543210", callUniqueid: "c-3", department: "water", queue: "water-l1", reason: "abandoned queue water-l1", ticket: nil, dueAt: nil, at: Self.now)
         #expect(again == id, "one callback owed per number")
         #expect(try await store.pendingCallbacks(limit: 10).map(\.callerNumber) == ["9876543210"])
         let due = try await store.dueOutboundCalls(at: Self.now.addingTimeInterval(1), limit: 10)
