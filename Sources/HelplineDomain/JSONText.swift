@@ -127,43 +127,42 @@ package struct JSONText: Sendable {
         string(Timestamp.iso8601(value))
     }
 
-    /// `"name":"value"`.
-    package mutating func field(_ name: String, _ value: String) {
+    /// `"name":value`, the value written as its type is (a string, a number, `true` or
+    /// `false`, a date); left out when `value` is nil, as `JSONEncoder` leaves it out.
+    package mutating func field(_ name: String, _ value: (some JSONTextValue)?) {
+        guard let value else { return }
         key(name)
-        string(value)
-    }
-
-    /// `"name":"value"`, left out when `value` is nil (as `JSONEncoder` leaves it out).
-    package mutating func field(_ name: String, _ value: String?) {
-        if let value { field(name, value) }
-    }
-
-    /// `"name":value`.
-    package mutating func field(_ name: String, _ value: Int) {
-        key(name)
-        number(value)
-    }
-
-    /// `"name":value`.
-    package mutating func field(_ name: String, _ value: Double) {
-        key(name)
-        number(value)
-    }
-
-    /// `"name":true|false`.
-    package mutating func field(_ name: String, _ value: Bool) {
-        key(name)
-        bool(value)
-    }
-
-    /// `"name":"2026-11-22T10:15:00Z"`.
-    package mutating func field(_ name: String, _ value: Date) {
-        key(name)
-        date(value)
+        value.write(to: &self)
     }
 
     private mutating func separate() {
         if needsComma { text += "," }
         needsComma = true
     }
+}
+
+/// A value ``JSONText`` writes as it is: a string, a number, a boolean or a date.
+package protocol JSONTextValue {
+    /// Writes the value as the next JSON value of `json`.
+    func write(to json: inout JSONText)
+}
+
+extension String: JSONTextValue {
+    package func write(to json: inout JSONText) { json.string(self) }
+}
+
+extension Int: JSONTextValue {
+    package func write(to json: inout JSONText) { json.number(self) }
+}
+
+extension Double: JSONTextValue {
+    package func write(to json: inout JSONText) { json.number(self) }
+}
+
+extension Bool: JSONTextValue {
+    package func write(to json: inout JSONText) { json.bool(self) }
+}
+
+extension Date: JSONTextValue {
+    package func write(to json: inout JSONText) { json.date(self) }
 }

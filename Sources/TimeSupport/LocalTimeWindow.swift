@@ -11,19 +11,19 @@ public import Foundation
 /// window.contains(Date(), utcOffset: 19_800)
 /// ```
 public struct LocalTimeWindow: Sendable, Hashable, CustomStringConvertible {
-    /// The first minute after midnight.
-    public var start: Int
-    /// The minute after the last (at most 1440, midnight at the end of the day).
-    public var end: Int
+    /// The minutes after midnight it covers, `start..<end` (the end at most 1440, midnight at
+    /// the end of the day).
+    public var minutes: Range<Int>
 
     /// A window from minutes after midnight.
     public init(start: Int, end: Int) {
-        self.start = start
-        self.end = end
+        minutes = start..<end
     }
 
-    /// The minutes `start..<end`.
-    public var minutes: Range<Int> { start..<end }
+    /// The first minute after midnight.
+    public var start: Int { minutes.lowerBound }
+    /// The minute after the last.
+    public var end: Int { minutes.upperBound }
 
     /// `HH:MM-HH:MM` (`H:MM` is taken too; spaces around the parts are ignored), from
     /// `00:00` to `24:00`, the start before the end; nil for anything else.
