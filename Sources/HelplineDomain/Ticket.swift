@@ -10,16 +10,9 @@ public enum TicketSource: String, Codable, Sendable, CaseIterable {
     case outbound
 }
 
-/// A complaint as stored.
-public struct Ticket: Sendable, Hashable {
-    /// The row id.
-    public var id: Int64
-    /// The number spoken to the citizen, digits with a check digit.
-    public var number: String
-    /// When it was registered.
-    public var createdAt: Date
-    /// When it last changed.
-    public var updatedAt: Date
+/// What a complaint is about and who made it: the values it is registered with, which stay
+/// as they were (``NewTicket`` carries them in, ``Ticket`` keeps them).
+public struct TicketIntake: Sendable, Hashable {
     /// Where it came from.
     public var source: TicketSource
     /// The citizen's phone number.
@@ -30,7 +23,7 @@ public struct Ticket: Sendable, Hashable {
     public var language: String
     /// The district code.
     public var district: String?
-    /// The department it belongs to.
+    /// The department it belongs to (from Routing).
     public var department: String
     /// The category within the department.
     public var category: String?
@@ -38,6 +31,42 @@ public struct Ticket: Sendable, Hashable {
     public var descriptionRecording: String?
     /// A written description (web intake, an officer's transcription).
     public var descriptionText: String?
+    /// The Asterisk uniqueid of the call that registered it: one ticket per call (a second
+    /// creation with the same one returns the first ticket).
+    public var callUniqueid: String?
+
+    /// The values of a complaint.
+    public init(
+        source: TicketSource, callerNumber: String, callerName: String? = nil, language: String, district: String? = nil, department: String,
+        category: String? = nil, descriptionRecording: String? = nil, descriptionText: String? = nil, callUniqueid: String? = nil
+    ) {
+        self.source = source
+        self.callerNumber = callerNumber
+        self.callerName = callerName
+        self.language = language
+        self.district = district
+        self.department = department
+        self.category = category
+        self.descriptionRecording = descriptionRecording
+        self.descriptionText = descriptionText
+        self.callUniqueid = callUniqueid
+    }
+}
+
+/// A complaint as stored: its intake (``TicketIntake``, read as the ticket's own properties:
+/// `ticket.callerNumber`) and where it stands now.
+@dynamicMemberLookup
+public struct Ticket: Sendable, Hashable {
+    /// The row id.
+    public var id: Int64
+    /// The number spoken to the citizen, digits with a check digit.
+    public var number: String
+    /// When it was registered.
+    public var createdAt: Date
+    /// When it last changed.
+    public var updatedAt: Date
+    /// What it is about and who made it.
+    public var intake: TicketIntake
     /// Where it stands.
     public var status: TicketStatus
     /// The escalation level.
@@ -52,10 +81,14 @@ public struct Ticket: Sendable, Hashable {
     public var resolvedAt: Date?
     /// When it reached a final state.
     public var closedAt: Date?
-    /// The Asterisk uniqueid of the call that registered it: one ticket per call.
-    public var callUniqueid: String?
     /// The ticket this one duplicates.
     public var duplicateOf: String?
+
+    /// An intake value as the ticket's own (`ticket.department`).
+    public subscript<Value>(dynamicMember keyPath: WritableKeyPath<TicketIntake, Value>) -> Value {
+        get { intake[keyPath: keyPath] }
+        set { intake[keyPath: keyPath] = newValue }
+    }
 
     /// The lifecycle position.
     public var position: TicketPosition { TicketPosition(status: status, level: level, reopenCount: reopenCount) }
@@ -72,15 +105,9 @@ public struct Ticket: Sendable, Hashable {
         self.number = number
         self.createdAt = createdAt
         self.updatedAt = updatedAt
-        self.source = source
-        self.callerNumber = callerNumber
-        self.callerName = callerName
-        self.language = language
-        self.district = district
-        self.department = department
-        self.category = category
-        self.descriptionRecording = descriptionRecording
-        self.descriptionText = descriptionText
+        intake = TicketIntake(
+            source: source, callerNumber: callerNumber, callerName: callerName, language: language, district: district, department: department,
+            category: category, descriptionRecording: descriptionRecording, descriptionText: descriptionText, callUniqueid: callUniqueid)
         self.status = status
         self.level = level
         self.reopenCount = reopenCount
@@ -88,7 +115,6 @@ public struct Ticket: Sendable, Hashable {
         self.dueAt = dueAt
         self.resolvedAt = resolvedAt
         self.closedAt = closedAt
-        self.callUniqueid = callUniqueid
         self.duplicateOf = duplicateOf
     }
 }
@@ -128,45 +154,28 @@ public struct TicketEvent: Codable, Sendable, Hashable {
     }
 }
 
-/// A new complaint to register.
+/// A new complaint to register: its intake (read as its own properties: `new.department`),
+/// and the L1 officer and due time it starts with.
+@dynamicMemberLookup
 public struct NewTicket: Sendable, Hashable {
-    /// Where it comes from.
-    public var source: TicketSource
-    /// The citizen's phone number.
-    public var callerNumber: String
-    /// The citizen's name.
-    public var callerName: String?
-    /// The language.
-    public var language: String
-    /// The district code.
-    public var district: String?
-    /// The department (from Routing).
-    public var department: String
-    /// The category.
-    public var category: String?
-    /// The recording of the description.
-    public var descriptionRecording: String?
-    /// A written description.
-    public var descriptionText: String?
-    /// The call's uniqueid; a second creation with the same one returns the first ticket.
-    public var callUniqueid: String?
+    /// What it is about and who makes it.
+    public var intake: TicketIntake
     /// The L1 officer; when given the ticket is assigned in the same transaction.
     public var officer: String?
     /// The SLA due time.
     public var dueAt: Date?
 
+    /// An intake value as the complaint's own (`new.department`).
+    public subscript<Value>(dynamicMember keyPath: WritableKeyPath<TicketIntake, Value>) -> Value {
+        get { intake[keyPath: keyPath] }
+        set { intake[keyPath: keyPath] = newValue }
+    }
+
     /// A complaint to register.
     public init(source: TicketSource, callerNumber: String, callerName: String? = nil, language: String, district: String? = nil, department: String, category: String? = nil, descriptionRecording: String? = nil, descriptionText: String? = nil, callUniqueid: String? = nil, officer: String? = nil, dueAt: Date? = nil) {
-        self.source = source
-        self.callerNumber = callerNumber
-        self.callerName = callerName
-        self.language = language
-        self.district = district
-        self.department = department
-        self.category = category
-        self.descriptionRecording = descriptionRecording
-        self.descriptionText = descriptionText
-        self.callUniqueid = callUniqueid
+        intake = TicketIntake(
+            source: source, callerNumber: callerNumber, callerName: callerName, language: language, district: district, department: department,
+            category: category, descriptionRecording: descriptionRecording, descriptionText: descriptionText, callUniqueid: callUniqueid)
         self.officer = officer
         self.dueAt = dueAt
     }
