@@ -9,7 +9,7 @@ public import Routing
 public import ServiceLifecycle
 public import Store
 import UnixSignals
-public import YAMLSupport
+import YAMLSupport
 import HelplineDomain
 
 /// The helpline daemon: the services `helpline serve` runs, wired from a configuration.
@@ -47,8 +47,9 @@ public struct HelplineDaemon: Sendable {
     public let outboundScheduler: OutboundScheduler?
     let logger: Logger
 
-    /// Opens and migrates the database and builds the services; throws if the database cannot
-    /// be opened or was migrated by a newer Helpline.
+    /// Opens and migrates the database and builds the services; throws a ``Store/StoreError``
+    /// if the database cannot be opened or was migrated by a newer Helpline, and
+    /// ``YAMLSupport/YAMLProblems`` when the call flows or the routing directory have problems.
     ///
     /// `metrics` is the registry the process's swift-metrics backend writes to, which
     /// `/metrics` exposes (`helpline serve` bootstraps one); nil: `/metrics` is not served.
@@ -69,7 +70,8 @@ public struct HelplineDaemon: Sendable {
         self.amiClients = configuration.amiEndpoints.map { AMIClient(configuration: $0, board: board, logger: logger) }
         let flows = CallFlows(menusFolder: configuration.menusFolder, soundsFolder: configuration.soundsFolder, directoryPath: configuration.directoryPath)
         let report = flows.reload()
-        guard report.problems.isEmpty else { throw CallFlowProblems(problems: report.problems) }
+        // The same shape as every problem in a file: the YAML reader's.
+        guard report.problems.isEmpty else { throw YAMLProblems(problems: report.problems) }
         for note in report.notes { logger.warning("\(note)") }
         logger.info("Call flows loaded", metadata: ["menus": "\(report.menus.joined(separator: ", "))", "directory": "\(flows.directory == nil ? "none" : configuration.directoryPath)"])
         self.flows = flows
@@ -291,15 +293,6 @@ public struct AMIEventHandler: Service {
         }
         try? await gracefulShutdown()
     }
-}
-
-/// The call flows or the routing directory have problems; the daemon does not start on them.
-public struct CallFlowProblems: Error, Sendable, CustomStringConvertible {
-    /// Each problem at its place.
-    public var problems: [YAMLProblem]
-
-    /// One line per problem.
-    public var description: String { problems.map(\.description).joined(separator: "\n") }
 }
 
 /// Reloads the call flows and the routing directory on SIGHUP; a set with problems is

@@ -7,6 +7,7 @@ import HelplineApp
 import Logging
 import Metrics
 import Prometheus
+import YAMLSupport
 
 /// `helpline`: the helpline daemon and its administration commands.
 @main
@@ -150,7 +151,7 @@ struct Serve: AsyncParsableCommand {
         let daemon: HelplineDaemon
         do {
             daemon = try HelplineDaemon(configuration: configuration, metrics: registry, logger: logger)
-        } catch let error as CallFlowProblems {
+        } catch let error as YAMLProblems {
             FileHandle.standardError.write(Data((error.description + "\n").utf8))
             logger.critical("Helpline cannot start: the call flows or the routing directory have problems (fix them, check with helpline menus check and helpline routing check)")
             throw ExitCode(78)  // EX_CONFIG
