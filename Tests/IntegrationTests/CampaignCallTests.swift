@@ -106,68 +106,56 @@ extension Integration {
         }
 
         @Test func theSchedulerCallsContactsAfterTheOwedCallsWithinTheCampaignsChannels() async throws {
-            let server = try await FakeAMIServer()
-            let board = LiveStateBoard()
-            let client = AMIClient(
-                configuration: .init(name: "pbx1", host: "127.0.0.1", port: server.port, username: "helpline", secret: "labsecret"),
-                board: board, logger: Self.logger)
-            let running = Task { try await client.run() }
-            defer {
-                running.cancel()
-                Task { await client.shutdown() }
+            try await ConnectedPBX.run { pbx in
+                let (server, client, board, store) = (pbx.server, pbx.client, pbx.board, pbx.store)
+                let now = Date()
+                let callback = try await store.addCallback(callerNumber: "9876500300", callUniqueid: "cb", department: nil, queue: "dept-health", reason: "abandoned", at: now.addingTimeInterval(-1))
+                _ = try await store.importContacts(
+                    (1...4).map { CampaignContact(phone: "987650031\($0)", language: $0 == 1 ? "hi" : nil) }, campaign: "survey", menu: "scheme-survey", at: now.addingTimeInterval(-5))
+                _ = try await store.importContacts([CampaignContact(phone: "9876500399")], campaign: "paused-one", menu: "scheme-survey", at: now.addingTimeInterval(-5))
+                try await store.startCampaign(named: "survey", settings: CampaignSettings(retryAfter: 3600, channels: 2))
+                try await store.startCampaign(named: "paused-one")
+                try await store.pauseCampaign(named: "paused-one")
+                // A running campaign whose menu a reload removed: its contact waits.
+                _ = try await store.importContacts([CampaignContact(phone: "9876500398")], campaign: "menu-gone", menu: "welfare-2025", at: now.addingTimeInterval(-9))
+                try await store.startCampaign(named: "menu-gone")
+
+                var configuration = OutboundConfiguration()
+                configuration.callingHours = LocalTimeWindow(start: 0, end: 24 * 60)
+                configuration.maximumChannels = 3
+                configuration.callerID = "1076"
+                let scheduler = OutboundScheduler(
+                    store: store, client: client, board: board, configuration: configuration, queueOf: { $0.queue },
+                    campaignMenuProblem: { $0 == "scheme-survey" ? nil : "the menu '\($0)' is not served" }, logger: Self.logger)
+                server.behaviour.withLock { $0.originateOutcomes = ["success", "success", "busy"] }
+                let reading = pbx.forwardHangups(to: scheduler)
+                defer { reading.cancel() }
+                let claimed = try await scheduler.due()
+                // The callback first, though the contacts were due earlier; then the campaign's 2 channels.
+                #expect(claimed.map(\.0.kind) == [.callback, .campaign, .campaign])
+                #expect(claimed.first?.0.id == callback)
+                #expect(claimed.dropFirst().map(\.0.phone) == ["9876500311", "9876500312"])
+                for (call, queue) in claimed { await scheduler.place(call, queue: queue) }
+
+                let originates = server.originates.withLock { $0 }
+                #expect(originates.count == 3)
+                #expect(originates[1]["Context"] == "helpline-campaign")
+                #expect(originates[1]["Channel"] == "Local/9876500311@helpline-outbound/n")
+                let variables = originates[1].values("Variable")
+                #expect(variables.contains("HELPLINE_MENU=scheme-survey"))
+                #expect(variables.contains("HELPLINE_PHONE=9876500311"))
+                #expect(variables.contains("HELPLINE_LANGUAGE=hi"))
+                #expect(variables.contains { $0.hasPrefix("HELPLINE_CONTACT=") })
+                #expect(!originates[2].values("Variable").contains { $0.hasPrefix("HELPLINE_LANGUAGE=") }, "no language in the list: none passed")
+
+                // The busy contact waits the campaign's hour; the paused campaign's contact is never due.
+                let progress = try #require(try await store.campaign(named: "survey"))
+                #expect(progress.contacts == ["done": 1, "pending": 3])
+                let later = try await store.dueOutboundCalls(at: now.addingTimeInterval(3000))
+                #expect(later.map(\.phone) == ["9876500398", "9876500313", "9876500314"], "due, but never claimed")
+                #expect(try await store.campaign(named: "menu-gone")?.contacts == ["pending": 1])
+                #expect(try await store.dueOutboundCalls(at: now.addingTimeInterval(3700)).map(\.phone).contains("9876500312"))
             }
-            try await waitUntil { board.snapshot().pbxs["pbx1"]?.staleSince == nil && client.connection != nil }
-            let directory = try HelplineServeTests.temporaryDirectory()
-            defer { try? FileManager.default.removeItem(at: directory) }
-            let store = TicketStore(database: try HelplineDatabase(path: directory.appendingPathComponent("h.sqlite").path))
-            let now = Date()
-            let callback = try await store.addCallback(callerNumber: "9876500300", callUniqueid: "cb", department: nil, queue: "dept-health", reason: "abandoned", at: now.addingTimeInterval(-1))
-            _ = try await store.importContacts(
-                (1...4).map { CampaignContact(phone: "987650031\($0)", language: $0 == 1 ? "hi" : nil) }, campaign: "survey", menu: "scheme-survey", at: now.addingTimeInterval(-5))
-            _ = try await store.importContacts([CampaignContact(phone: "9876500399")], campaign: "paused-one", menu: "scheme-survey", at: now.addingTimeInterval(-5))
-            try await store.startCampaign(named: "survey", settings: CampaignSettings(retryAfter: 3600, channels: 2))
-            try await store.startCampaign(named: "paused-one")
-            try await store.pauseCampaign(named: "paused-one")
-            // A running campaign whose menu a reload removed: its contact waits.
-            _ = try await store.importContacts([CampaignContact(phone: "9876500398")], campaign: "menu-gone", menu: "welfare-2025", at: now.addingTimeInterval(-9))
-            try await store.startCampaign(named: "menu-gone")
-
-            var configuration = OutboundConfiguration()
-            configuration.callingHours = LocalTimeWindow(start: 0, end: 24 * 60)
-            configuration.maximumChannels = 3
-            configuration.callerID = "1076"
-            let scheduler = OutboundScheduler(
-                store: store, client: client, board: board, configuration: configuration, queueOf: { $0.queue },
-                campaignMenuProblem: { $0 == "scheme-survey" ? nil : "the menu '\($0)' is not served" }, logger: Self.logger)
-            server.behaviour.withLock { $0.originateOutcomes = ["success", "success", "busy"] }
-            // As the daemon does: Hangups reach the scheduler (an answered call holds its channel until then).
-            let reading = Task { for await event in client.events where event.nameIs("Hangup") { scheduler.channelHungUp(uniqueid: event["Uniqueid"] ?? "") } }
-            defer { reading.cancel() }
-            let claimed = try await scheduler.due()
-            // The callback first, though the contacts were due earlier; then the campaign's 2 channels.
-            #expect(claimed.map(\.0.kind) == [.callback, .campaign, .campaign])
-            #expect(claimed.first?.0.id == callback)
-            #expect(claimed.dropFirst().map(\.0.phone) == ["9876500311", "9876500312"])
-            for (call, queue) in claimed { await scheduler.place(call, queue: queue) }
-
-            let originates = server.originates.withLock { $0 }
-            #expect(originates.count == 3)
-            #expect(originates[1]["Context"] == "helpline-campaign")
-            #expect(originates[1]["Channel"] == "Local/9876500311@helpline-outbound/n")
-            let variables = originates[1].values("Variable")
-            #expect(variables.contains("HELPLINE_MENU=scheme-survey"))
-            #expect(variables.contains("HELPLINE_PHONE=9876500311"))
-            #expect(variables.contains("HELPLINE_LANGUAGE=hi"))
-            #expect(variables.contains { $0.hasPrefix("HELPLINE_CONTACT=") })
-            #expect(!originates[2].values("Variable").contains { $0.hasPrefix("HELPLINE_LANGUAGE=") }, "no language in the list: none passed")
-
-            // The busy contact waits the campaign's hour; the paused campaign's contact is never due.
-            let progress = try #require(try await store.campaign(named: "survey"))
-            #expect(progress.contacts == ["done": 1, "pending": 3])
-            let later = try await store.dueOutboundCalls(at: now.addingTimeInterval(3000))
-            #expect(later.map(\.phone) == ["9876500398", "9876500313", "9876500314"], "due, but never claimed")
-            #expect(try await store.campaign(named: "menu-gone")?.contacts == ["pending": 1])
-            #expect(try await store.dueOutboundCalls(at: now.addingTimeInterval(3700)).map(\.phone).contains("9876500312"))
         }
 
         @Test func theCommandsStartPauseAndReportACampaign() async throws {

@@ -17,184 +17,150 @@ extension Integration {
         static let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
 
         @Test func placesWhatSeatsAllowAndRecordsEachOutcome() async throws {
-            let server = try await FakeAMIServer()
-            let board = LiveStateBoard()
-            let client = AMIClient(
-                configuration: .init(name: "pbx1", host: "127.0.0.1", port: server.port, username: "helpline", secret: "labsecret"),
-                board: board, logger: Self.logger)
-            let running = Task { try await client.run() }
-            defer {
-                running.cancel()
-                Task { await client.shutdown() }
+            try await ConnectedPBX.run { pbx in
+                let (server, client, board, store) = (pbx.server, pbx.client, pbx.board, pbx.store)
+                // Live: the captured QueueStatus has dept-health with 2 free seats, dept-police with none.
+                let now = Date()
+                #expect(board.snapshot().pbxs["pbx1"]?.queues["dept-health"]?.figures(now: now.timeIntervalSince1970).available == 2)
+                let ticket = try await store.createTicket(
+                    NewTicket(source: .ivr, callerNumber: "9876500001", language: "hi", district: "07", department: "health", callUniqueid: "o.1", officer: "l1"),
+                    actor: "ivr").ticket.number
+                try await store.apply(.resolve, to: ticket, actor: "test", at: now.addingTimeInterval(-3))
+                var callbacks: [Int64] = []
+                for (index, queue) in ["dept-health", "dept-police", "dept-health", "dept-health"].enumerated() {
+                    callbacks.append(try await store.addCallback(
+                        callerNumber: "98765000\(10 + index)", callUniqueid: "cb.\(index)", department: nil, queue: queue,
+                        reason: "abandoned", at: now.addingTimeInterval(Double(index) - 2)))
+                }
+
+                var configuration = OutboundConfiguration()
+                configuration.callingHours = LocalTimeWindow(start: 0, end: 24 * 60)
+                configuration.trunk = "DAHDI/g1"
+                configuration.callerID = "1076"
+                configuration.retry.maximumAttempts = 2
+                configuration.retry.afterBusy = .seconds(600)
+                configuration.retry.afterNoAnswer = .seconds(1800)
+                let metrics = TestMetrics()
+                let scheduler = OutboundScheduler(store: store, client: client, board: board, configuration: configuration, queueOf: { $0.queue }, logger: Self.logger, metrics: metrics)
+                // As the daemon does: every Hangup of the PBX reaches the scheduler (an answered call
+                // holds its channel until then; the captured answered call hangs up right after).
+                let reading = pbx.forwardHangups(to: scheduler)
+                defer { reading.cancel() }
+
+                // The feedback call and the first and third dept-health callbacks: two free seats, and
+                // none at all in dept-police.
+                server.behaviour.withLock { $0.originateOutcomes = ["success", "busy", "noanswer"] }
+                let claimed = try await scheduler.due()
+                #expect(claimed.map(\.0.kind) == [.feedback, .callback, .callback])
+                #expect(claimed.map(\.0.id).dropFirst() == [callbacks[0], callbacks[2]])
+                #expect(scheduler.callsInFlight == 3)
+                // Claimed: a second round finds nothing more to do for dept-health while they ring.
+                #expect(try await scheduler.due().isEmpty)
+
+                for (call, queue) in claimed { await scheduler.place(call, queue: queue) }
+                #expect(scheduler.callsInFlight == 0)
+
+                let originates = server.originates.withLock { $0 }
+                #expect(originates.count == 3)
+                #expect(originates[0]["Channel"] == "Local/9876500001@helpline-outbound/n")
+                #expect(originates[0]["Context"] == "helpline-feedback")
+                #expect(originates[0].values("Variable").contains("HELPLINE_TICKET=\(ticket)"))
+                #expect(originates[0].values("Variable").contains("HELPLINE_TRUNK=DAHDI/g1"))
+                #expect(originates[0].values("Variable").contains("HELPLINE_PHONE=9876500001"), "the dialplan sets the citizen's number as caller ID")
+                #expect(originates[0].values("Variable").contains("HELPLINE_LANGUAGE=hi"), "the feedback menu speaks the complaint's language")
+                #expect(originates[1].values("Variable").contains("HELPLINE_PHONE=9876500010"))
+                #expect(originates[1]["Context"] == "helpline-callback")
+                #expect(originates[1].values("Variable").contains("HELPLINE_QUEUE=dept-health"))
+                #expect(originates[1].values("Variable").contains("HELPLINE_PRIORITY=8"))
+                #expect(originates.allSatisfy { $0["Async"] == "true" && $0["CallerID"] == "1076" })
+
+                // Answered: done. Busy and no answer: pending again, each after its own wait.
+                #expect(try await store.feedbackCalls(ticket: ticket).map(\.status) == ["done"])
+                func placed(_ kind: String, _ result: String) -> Int64 {
+                    (try? metrics.expectCounter("helpline_outbound_results_total", [("kind", kind), ("result", result)]).totalValue) ?? 0
+                }
+                #expect([placed("feedback", "answered"), placed("callback", "busy"), placed("callback", "no_answer"), placed("callback", "answered")] == [1, 1, 1, 0])
+                let busy = try #require(try await store.callback(id: callbacks[0]))
+                #expect(busy.status == "pending" && busy.attempts == 1 && busy.lastResult == "busy")
+                let rangOut = try #require(try await store.callback(id: callbacks[2]))
+                #expect(rangOut.status == "pending" && rangOut.lastResult == "no answer")
+                let due = try await store.dueOutboundCalls(at: now.addingTimeInterval(601))
+                #expect(Set(due.map(\.id)) == [callbacks[0], callbacks[1], callbacks[3]], "a call that rang out waits longer than a busy one")
+
+                // The last attempt: congestion ends the busy callback for good.
+                server.behaviour.withLock { $0.originateOutcomes = ["congestion"] }
+                let last = try #require(try await store.dueOutboundCalls(at: now.addingTimeInterval(601)).first { $0.id == callbacks[0] })
+                #expect(last.attempts == 1)
+                #expect(try await store.claim(last))
+                await scheduler.place(last, queue: "dept-health")
+                let failed = try #require(try await store.callback(id: callbacks[0]))
+                #expect(failed.status == "failed" && failed.attempts == 2 && failed.lastResult == "failed: congestion")
             }
-            // Live: the captured QueueStatus has dept-health with 2 free seats, dept-police with none.
-            try await waitUntil { board.snapshot().pbxs["pbx1"]?.staleSince == nil && client.connection != nil }
-            let now = Date()
-            #expect(board.snapshot().pbxs["pbx1"]?.queues["dept-health"]?.figures(now: now.timeIntervalSince1970).available == 2)
-
-            let directory = try HelplineServeTests.temporaryDirectory()
-            defer { try? FileManager.default.removeItem(at: directory) }
-            let store = TicketStore(database: try HelplineDatabase(path: directory.appendingPathComponent("h.sqlite").path))
-            let ticket = try await store.createTicket(
-                NewTicket(source: .ivr, callerNumber: "9876500001", language: "hi", district: "07", department: "health", callUniqueid: "o.1", officer: "l1"),
-                actor: "ivr").ticket.number
-            try await store.apply(.resolve, to: ticket, actor: "test", at: now.addingTimeInterval(-3))
-            var callbacks: [Int64] = []
-            for (index, queue) in ["dept-health", "dept-police", "dept-health", "dept-health"].enumerated() {
-                callbacks.append(try await store.addCallback(
-                    callerNumber: "98765000\(10 + index)", callUniqueid: "cb.\(index)", department: nil, queue: queue,
-                    reason: "abandoned", at: now.addingTimeInterval(Double(index) - 2)))
-            }
-
-            var configuration = OutboundConfiguration()
-            configuration.callingHours = LocalTimeWindow(start: 0, end: 24 * 60)
-            configuration.trunk = "DAHDI/g1"
-            configuration.callerID = "1076"
-            configuration.retry.maximumAttempts = 2
-            configuration.retry.afterBusy = .seconds(600)
-            configuration.retry.afterNoAnswer = .seconds(1800)
-            let metrics = TestMetrics()
-            let scheduler = OutboundScheduler(store: store, client: client, board: board, configuration: configuration, queueOf: { $0.queue }, logger: Self.logger, metrics: metrics)
-            // As the daemon does: every Hangup of the PBX reaches the scheduler (an answered call
-            // holds its channel until then; the captured answered call hangs up right after).
-            let reading = Task { for await event in client.events where event.nameIs("Hangup") { scheduler.channelHungUp(uniqueid: event["Uniqueid"] ?? "") } }
-            defer { reading.cancel() }
-
-            // The feedback call and the first and third dept-health callbacks: two free seats, and
-            // none at all in dept-police.
-            server.behaviour.withLock { $0.originateOutcomes = ["success", "busy", "noanswer"] }
-            let claimed = try await scheduler.due()
-            #expect(claimed.map(\.0.kind) == [.feedback, .callback, .callback])
-            #expect(claimed.map(\.0.id).dropFirst() == [callbacks[0], callbacks[2]])
-            #expect(scheduler.callsInFlight == 3)
-            // Claimed: a second round finds nothing more to do for dept-health while they ring.
-            #expect(try await scheduler.due().isEmpty)
-
-            for (call, queue) in claimed { await scheduler.place(call, queue: queue) }
-            #expect(scheduler.callsInFlight == 0)
-
-            let originates = server.originates.withLock { $0 }
-            #expect(originates.count == 3)
-            #expect(originates[0]["Channel"] == "Local/9876500001@helpline-outbound/n")
-            #expect(originates[0]["Context"] == "helpline-feedback")
-            #expect(originates[0].values("Variable").contains("HELPLINE_TICKET=\(ticket)"))
-            #expect(originates[0].values("Variable").contains("HELPLINE_TRUNK=DAHDI/g1"))
-            #expect(originates[0].values("Variable").contains("HELPLINE_PHONE=9876500001"), "the dialplan sets the citizen's number as caller ID")
-            #expect(originates[0].values("Variable").contains("HELPLINE_LANGUAGE=hi"), "the feedback menu speaks the complaint's language")
-            #expect(originates[1].values("Variable").contains("HELPLINE_PHONE=9876500010"))
-            #expect(originates[1]["Context"] == "helpline-callback")
-            #expect(originates[1].values("Variable").contains("HELPLINE_QUEUE=dept-health"))
-            #expect(originates[1].values("Variable").contains("HELPLINE_PRIORITY=8"))
-            #expect(originates.allSatisfy { $0["Async"] == "true" && $0["CallerID"] == "1076" })
-
-            // Answered: done. Busy and no answer: pending again, each after its own wait.
-            #expect(try await store.feedbackCalls(ticket: ticket).map(\.status) == ["done"])
-            func placed(_ kind: String, _ result: String) -> Int64 {
-                (try? metrics.expectCounter("helpline_outbound_results_total", [("kind", kind), ("result", result)]).totalValue) ?? 0
-            }
-            #expect([placed("feedback", "answered"), placed("callback", "busy"), placed("callback", "no_answer"), placed("callback", "answered")] == [1, 1, 1, 0])
-            let busy = try #require(try await store.callback(id: callbacks[0]))
-            #expect(busy.status == "pending" && busy.attempts == 1 && busy.lastResult == "busy")
-            let rangOut = try #require(try await store.callback(id: callbacks[2]))
-            #expect(rangOut.status == "pending" && rangOut.lastResult == "no answer")
-            let due = try await store.dueOutboundCalls(at: now.addingTimeInterval(601))
-            #expect(Set(due.map(\.id)) == [callbacks[0], callbacks[1], callbacks[3]], "a call that rang out waits longer than a busy one")
-
-            // The last attempt: congestion ends the busy callback for good.
-            server.behaviour.withLock { $0.originateOutcomes = ["congestion"] }
-            let last = try #require(try await store.dueOutboundCalls(at: now.addingTimeInterval(601)).first { $0.id == callbacks[0] })
-            #expect(last.attempts == 1)
-            #expect(try await store.claim(last))
-            await scheduler.place(last, queue: "dept-health")
-            let failed = try #require(try await store.callback(id: callbacks[0]))
-            #expect(failed.status == "failed" && failed.attempts == 2 && failed.lastResult == "failed: congestion")
         }
 
         /// A call holds its outbound channel from its Originate until its channel hangs up, not
         /// only until the OriginateResponse that comes when the citizen answers (a real
         /// Asterisk 22 showed 7 calls up with `max_channels: 4` when the answer freed the channel).
         @Test func anAnsweredCallHoldsItsChannelUntilItHangsUp() async throws {
-            let server = try await FakeAMIServer()
-            server.behaviour.withLock { $0.holdCallsAfterAnswer = true }
-            let board = LiveStateBoard()
-            let client = AMIClient(
-                configuration: .init(name: "pbx1", host: "127.0.0.1", port: server.port, username: "helpline", secret: "labsecret"),
-                board: board, logger: Self.logger)
-            let running = Task { try await client.run() }
-            defer {
-                running.cancel()
-                Task { await client.shutdown() }
-            }
-            try await waitUntil { board.snapshot().pbxs["pbx1"]?.staleSince == nil && client.connection != nil }
-            let directory = try HelplineServeTests.temporaryDirectory()
-            defer { try? FileManager.default.removeItem(at: directory) }
-            let store = TicketStore(database: try HelplineDatabase(path: directory.appendingPathComponent("h.sqlite").path))
-            let now = Date()
-            for index in 0..<3 {
-                let number = try await store.createTicket(
-                    NewTicket(source: .ivr, callerNumber: "98765000\(20 + index)", language: "hi", department: "health", callUniqueid: "p.\(index)", officer: "l1"),
-                    actor: "ivr").ticket.number
-                try await store.apply(.resolve, to: number, actor: "test", at: now.addingTimeInterval(Double(index) - 5))
-            }
-            var configuration = OutboundConfiguration()
-            configuration.callingHours = LocalTimeWindow(start: 0, end: 24 * 60)
-            configuration.trunk = "DAHDI/g1"
-            configuration.maximumChannels = 2
-            let scheduler = OutboundScheduler(store: store, client: client, board: board, configuration: configuration, queueOf: { $0.queue }, logger: Self.logger)
-            let reading = Task { for await event in client.events where event.nameIs("Hangup") { scheduler.channelHungUp(uniqueid: event["Uniqueid"] ?? "") } }
-            defer { reading.cancel() }
+            try await ConnectedPBX.run { pbx in
+                let (server, client, board, store) = (pbx.server, pbx.client, pbx.board, pbx.store)
+                server.behaviour.withLock { $0.holdCallsAfterAnswer = true }
+                let now = Date()
+                for index in 0..<3 {
+                    let number = try await store.createTicket(
+                        NewTicket(source: .ivr, callerNumber: "98765000\(20 + index)", language: "hi", department: "health", callUniqueid: "p.\(index)", officer: "l1"),
+                        actor: "ivr").ticket.number
+                    try await store.apply(.resolve, to: number, actor: "test", at: now.addingTimeInterval(Double(index) - 5))
+                }
+                var configuration = OutboundConfiguration()
+                configuration.callingHours = LocalTimeWindow(start: 0, end: 24 * 60)
+                configuration.trunk = "DAHDI/g1"
+                configuration.maximumChannels = 2
+                let scheduler = OutboundScheduler(store: store, client: client, board: board, configuration: configuration, queueOf: { $0.queue }, logger: Self.logger)
+                let reading = pbx.forwardHangups(to: scheduler)
+                defer { reading.cancel() }
 
-            let first = try await scheduler.due()
-            #expect(first.count == 2, "two channels")
-            let calls = first.map { call, queue in Task { await scheduler.place(call, queue: queue) } }
-            // Both citizens answered (their OriginateResponse came): the calls go on.
-            try await waitUntil { server.callsUp == 2 }
-            try await waitUntilAsync { try await store.dueOutboundCalls(at: now.addingTimeInterval(1)).count == 1 }
-            #expect(scheduler.callsInFlight == 2, "answered calls still hold their channels")
-            #expect(try await scheduler.due().isEmpty, "no third call while two are up")
-            #expect(server.originates.withLock { $0.count } == 2)
+                let first = try await scheduler.due()
+                #expect(first.count == 2, "two channels")
+                let calls = first.map { call, queue in Task { await scheduler.place(call, queue: queue) } }
+                // Both citizens answered (their OriginateResponse came): the calls go on.
+                try await waitUntil { server.callsUp == 2 }
+                try await waitUntilAsync { try await store.dueOutboundCalls(at: now.addingTimeInterval(1)).count == 1 }
+                #expect(scheduler.callsInFlight == 2, "answered calls still hold their channels")
+                #expect(try await scheduler.due().isEmpty, "no third call while two are up")
+                #expect(server.originates.withLock { $0.count } == 2)
 
-            // One citizen hangs up: its channel is free, and the third call is placed.
-            server.endHeldCalls(1)
-            try await waitUntil { scheduler.callsInFlight == 1 }
-            let third = try await scheduler.due()
-            #expect(third.count == 1)
-            let last = third.map { call, queue in Task { await scheduler.place(call, queue: queue) } }
-            try await waitUntil { server.callsUp == 2 }
-            server.endHeldCalls()
-            for call in calls + last { await call.value }
-            #expect(scheduler.callsInFlight == 0)
-            #expect(server.originates.withLock { $0.count } == 3)
+                // One citizen hangs up: its channel is free, and the third call is placed.
+                server.endHeldCalls(1)
+                try await waitUntil { scheduler.callsInFlight == 1 }
+                let third = try await scheduler.due()
+                #expect(third.count == 1)
+                let last = third.map { call, queue in Task { await scheduler.place(call, queue: queue) } }
+                try await waitUntil { server.callsUp == 2 }
+                server.endHeldCalls()
+                for call in calls + last { await call.value }
+                #expect(scheduler.callsInFlight == 0)
+                #expect(server.originates.withLock { $0.count } == 3)
+            }
         }
 
         /// No call is placed to a citizen who is still on a call with the helpline (the callback
         /// promised at the end of an IVR call was dialled while the caller still heard it).
         @Test func aCitizenStillOnTheLineIsNotDialled() async throws {
-            let server = try await FakeAMIServer()
-            let board = LiveStateBoard()
-            let client = AMIClient(
-                configuration: .init(name: "pbx1", host: "127.0.0.1", port: server.port, username: "helpline", secret: "labsecret"),
-                board: board, logger: Self.logger)
-            let running = Task { try await client.run() }
-            defer {
-                running.cancel()
-                Task { await client.shutdown() }
+            try await ConnectedPBX.run { pbx in
+                let (client, board, store) = (pbx.client, pbx.board, pbx.store)
+                try await store.addCallback(callerNumber: "9876500040", callUniqueid: "line.1", department: nil, queue: "dept-health", reason: "IVR: callback", at: Date().addingTimeInterval(-2))
+                var configuration = OutboundConfiguration()
+                configuration.callingHours = LocalTimeWindow(start: 0, end: 24 * 60)
+                configuration.trunk = "DAHDI/g1"
+                let onTheLine = Mutex<Set<String>>(["9876500040"])
+                let scheduler = OutboundScheduler(
+                    store: store, client: client, board: board, configuration: configuration, queueOf: { $0.queue },
+                    callersOnTheLine: { onTheLine.withLock { $0 } }, logger: Self.logger)
+                #expect(try await scheduler.due().isEmpty, "the caller is still on the IVR call")
+                onTheLine.withLock { $0 = [] }
+                #expect(try await scheduler.due().map(\.0.phone) == ["9876500040"], "dialled once the call has ended")
             }
-            try await waitUntil { board.snapshot().pbxs["pbx1"]?.staleSince == nil && client.connection != nil }
-            let directory = try HelplineServeTests.temporaryDirectory()
-            defer { try? FileManager.default.removeItem(at: directory) }
-            let store = TicketStore(database: try HelplineDatabase(path: directory.appendingPathComponent("h.sqlite").path))
-            try await store.addCallback(callerNumber: "9876500040", callUniqueid: "line.1", department: nil, queue: "dept-health", reason: "IVR: callback", at: Date().addingTimeInterval(-2))
-            var configuration = OutboundConfiguration()
-            configuration.callingHours = LocalTimeWindow(start: 0, end: 24 * 60)
-            configuration.trunk = "DAHDI/g1"
-            let onTheLine = Mutex<Set<String>>(["9876500040"])
-            let scheduler = OutboundScheduler(
-                store: store, client: client, board: board, configuration: configuration, queueOf: { $0.queue },
-                callersOnTheLine: { onTheLine.withLock { $0 } }, logger: Self.logger)
-            #expect(try await scheduler.due().isEmpty, "the caller is still on the IVR call")
-            onTheLine.withLock { $0 = [] }
-            #expect(try await scheduler.due().map(\.0.phone) == ["9876500040"], "dialled once the call has ended")
         }
 
         @Test func outboundConfigurationIsReadWithItsErrors() throws {

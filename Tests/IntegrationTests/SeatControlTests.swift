@@ -17,18 +17,7 @@ extension Integration {
 
         /// A connected client on the fake server, with its live state synced.
         static func connected(_ body: @Sendable (FakeAMIServer, AMIClient, LiveStateBoard) async throws -> Void) async throws {
-            let server = try await FakeAMIServer()
-            let board = LiveStateBoard()
-            let client = AMIClient(
-                configuration: .init(name: "pbx1", host: "127.0.0.1", port: server.port, username: "helpline", secret: "labsecret"),
-                board: board, logger: Self.logger)
-            let running = Task { try await client.run() }
-            defer {
-                running.cancel()
-                Task { await client.shutdown() }
-            }
-            try await waitUntil { board.snapshot().pbxs["pbx1"]?.staleSince == nil && client.connection != nil }
-            try await body(server, client, board)
+            try await ConnectedPBX.run { pbx in try await body(pbx.server, pbx.client, pbx.board) }
         }
 
         @Test func aSeatIsLoggedInPausedResumedAndLoggedOut() async throws {
