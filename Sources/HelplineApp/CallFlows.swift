@@ -169,7 +169,7 @@ public final class CallFlows: Sendable {
                     // offer (or whose menu makes no offer) is in the queue like any other, and a
                     // decision that sends the call to no queue leaves the action and queue empty
                     // (the dialplan's fallback takes the call).
-                    let handOff = (state.applicationMemo as? HelplineMenuApplication.Memo)?.queueHandOff
+                    let handOff = (state.applicationMemo as? HelplineMenuApplication.Memo)?.routed?.decision.queueHandOff
                     try await session.setVariable("HELPLINE_ACTION", handOff?.action.rawValue ?? "")
                     try await session.setVariable("HELPLINE_QUEUE", handOff?.queue.queue ?? "")
                     try await session.setVariable("HELPLINE_PRIORITY", handOff.map { String($0.priority) } ?? "0")

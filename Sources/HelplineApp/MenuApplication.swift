@@ -58,10 +58,6 @@ public struct HelplineMenuApplication: MenuApplication {
         /// The call's one routing decision: made at registration, or by the first route when
         /// the call registered nothing. Later routes and the hand-off to the dialplan use it.
         var routed: Routed?
-
-        /// What the dialplan runs when the call leaves the menu for a queue: the typed hand-off
-        /// of ``routed``'s decision; nil when no decision sends the call to a queue.
-        var queueHandOff: QueueHandOff? { routed?.decision.queueHandOff }
     }
 
     /// The call's routing decision with its row for `routing_decisions`.

@@ -282,8 +282,10 @@ public final class OutboundScheduler: Service, Sendable {
         let state = board.snapshot().pbxs[client.configuration.name]
         guard state?.staleSince == nil, client.connection != nil else { return [] }
         var problems: [String: String] = [:]
-        let onTheLine = callersOnTheLine()
-        let candidates = try await store.dueOutboundCalls(at: time, limit: 4 * pacing.configuration.maximumChannels).filter { call in
+        let due = try await store.dueOutboundCalls(at: time, limit: 4 * pacing.configuration.maximumChannels)
+        // Read only when something is due: it walks every queue's waiting callers.
+        let onTheLine = due.isEmpty ? [] : callersOnTheLine()
+        let candidates = due.filter { call in
             // Never a call to a citizen who is still on a call with the helpline (the callback
             // promised at the end of an IVR call waits until that call has ended).
             guard !onTheLine.contains(call.phone) else { return false }

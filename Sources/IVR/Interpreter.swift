@@ -292,7 +292,7 @@ public struct MenuInterpreter: Sendable {
                 _ = try await play(record.prompts, channel, &state, escape: "")
                 do {
                     try await channel.record(
-                        file, format: record.format, maximumMilliseconds: Int(record.maximumDuration.components.seconds * 1000),
+                        file, format: record.format, maximumMilliseconds: Int(record.maximumDuration.milliseconds),
                         beep: record.beep, silenceSeconds: Int(record.silence.components.seconds))
                     state.variables[record.variable] = "\(file).\(record.format)"
                 } catch let error as AGIError where error.code == .commandFailed {
@@ -425,13 +425,9 @@ public struct MenuInterpreter: Sendable {
     /// `HANGUP` line that says so comes only after that reply, so the failure is the hangup.
     func waitForKey(_ channel: some CallChannel, _ timeout: Duration) async throws -> Character? {
         do {
-            return try await channel.waitForDigit(milliseconds: milliseconds(timeout))
+            return try await channel.waitForDigit(milliseconds: Int(timeout.milliseconds))
         } catch let error as AGIError where error.code == .commandFailed {
             throw AGIError(.hungUp, "WAIT FOR DIGIT: the channel is gone (\(error.message))")
         }
-    }
-
-    func milliseconds(_ duration: Duration) -> Int {
-        Int(duration.milliseconds)
     }
 }

@@ -246,17 +246,13 @@ public enum DirectoryLoader {
                 }
                 for interval in try reader.sequence(value, path: "\(path).\(key)") {
                     let text = try reader.string(interval, path: "\(path).\(key)")
-                    guard let range = minutes(text) else {
+                    guard let range = LocalTimeWindow(text)?.minutes else {
                         throw reader.error(interval, "\(path).\(key): '\(text)' is not a time range like \"09:00-17:00\"")
                     }
                     for day in first...last { days[day, default: []].append(range) }
                 }
             }
             return OpeningHours(days: days)
-        }
-
-        static func minutes(_ text: String) -> Range<Int>? {
-            LocalTimeWindow(text)?.minutes
         }
 
         mutating func parseCategories(_ node: Node) throws(YAMLProblem) {
