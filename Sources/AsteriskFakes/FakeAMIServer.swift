@@ -287,8 +287,7 @@ public final class FakeAMIServer: Sendable {
             let value = String(line[colon.upperBound...])
             if value.hasPrefix("astlab-"), !seen.contains(value) { seen.append(value) }
         }
-        // Longest first, so that no replacement changes a part of another.
-        return seen.sorted { $0.count > $1.count }
+        return seen
     }
 
     /// Sends bytes to every connected client.
@@ -319,6 +318,8 @@ public final class FakeAMIServer: Sendable {
 
     func removed(_ channel: any Channel) {
         _ = clients.withLock { $0.removeValue(forKey: ObjectIdentifier(channel)) }
+        // A call held up on a connection that closed is gone with it.
+        heldCalls.withLock { calls in calls.removeAll { $0.0 === channel } }
     }
 
     /// The replies to one client message, and whether to close afterwards.
@@ -385,7 +386,8 @@ public final class FakeAMIServer: Sendable {
                 let number = originates.withLock { $0.count }
                 var reply = exchange.reply(actionID: id)
                 for captured in Self.uniqueids(in: reply) {
-                    reply = replaceAll(Array(captured.utf8), with: Array("\(captured)-\(number)".utf8), in: reply)
+                    // Whole header values only: `…90` must not change inside `…901`.
+                    reply = replaceAll(Array(": \(captured)\r\n".utf8), with: Array(": \(captured)-\(number)\r\n".utf8), in: reply)
                 }
                 if behaviour.closeAfterOriginateQueued {
                     // Only the "Originate successfully queued" reply, then the link drops.

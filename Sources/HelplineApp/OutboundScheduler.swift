@@ -207,6 +207,8 @@ public final class OutboundScheduler: Service, Sendable {
     /// The channel `uniqueid` hung up (AMI `Hangup`): an answered outbound call on it no longer
     /// holds an outbound channel. The daemon calls this for every `Hangup` of its PBX.
     public func channelHungUp(uniqueid: String) {
+        // Most Hangups are of calls this scheduler did not place: with none up, nothing to do.
+        guard callsInFlight > 0 else { return }
         let waiting = talking.withLock { state -> CheckedContinuation<Void, Never>? in
             if let continuation = state.waiting.removeValue(forKey: uniqueid) { return continuation }
             if state.ended.count >= 4096 { state.ended.removeAll(keepingCapacity: true) }
@@ -243,8 +245,13 @@ public final class OutboundScheduler: Service, Sendable {
     /// Lets every answered call go: the daemon stops, and calls still talking no longer matter
     /// to pacing.
     private func stopWaitingForHangups() {
+        talking.withLock { $0.stopped = true }
+        releaseAnsweredCalls()
+    }
+
+    /// Lets the answered calls waiting for their Hangup go (the link is down, or the daemon stops).
+    private func releaseAnsweredCalls() {
         let waiting = talking.withLock { state -> [CheckedContinuation<Void, Never>] in
-            state.stopped = true
             defer { state.waiting.removeAll() }
             return Array(state.waiting.values)
         }
@@ -280,12 +287,17 @@ public final class OutboundScheduler: Service, Sendable {
         let (total, callbacks, campaigns) = inFlight.withLock { ($0.total, $0.callbacks, $0.campaigns) }
         guard total < pacing.configuration.maximumChannels else { return [] }
         let state = board.snapshot().pbxs[client.configuration.name]
-        guard state?.staleSince == nil, client.connection != nil else { return [] }
+        guard state?.staleSince == nil, client.connection != nil else {
+            // The link is down: the Hangups of the calls up now may never come. Let them go
+            // rather than hold their channels for hours (nothing is dialled until it is back).
+            releaseAnsweredCalls()
+            return []
+        }
         var problems: [String: String] = [:]
-        let due = try await store.dueOutboundCalls(at: time, limit: 4 * pacing.configuration.maximumChannels)
-        // Read only when something is due: it walks every queue's waiting callers.
-        let onTheLine = due.isEmpty ? [] : callersOnTheLine()
-        let candidates = due.filter { call in
+        // The numbers still on a call with the helpline are left out below; read as many more
+        // due calls, so that they cannot crowd the others out of the batch.
+        let onTheLine = callersOnTheLine()
+        let candidates = try await store.dueOutboundCalls(at: time, limit: 4 * pacing.configuration.maximumChannels + onTheLine.count).filter { call in
             // Never a call to a citizen who is still on a call with the helpline (the callback
             // promised at the end of an IVR call waits until that call has ended).
             guard !onTheLine.contains(call.phone) else { return false }

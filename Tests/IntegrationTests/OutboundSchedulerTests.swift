@@ -144,6 +144,32 @@ extension Integration {
             }
         }
 
+        /// A call whose Hangup can no longer come (the AMI link dropped while it was up) does not
+        /// hold its channel for hours: it is let go while the link is down.
+        @Test(.timeLimit(.minutes(1))) func anAnsweredCallIsLetGoWhenTheLinkDrops() async throws {
+            try await ConnectedPBX.run { pbx in
+                pbx.server.behaviour.withLock { $0.holdCallsAfterAnswer = true }
+                let ticket = try await pbx.store.createTicket(
+                    NewTicket(source: .ivr, callerNumber: "9876500050", language: "hi", department: "health", callUniqueid: "drop.1", officer: "l1"),
+                    actor: "ivr").ticket.number
+                try await pbx.store.apply(.resolve, to: ticket, actor: "test", at: Date().addingTimeInterval(-5))
+                var configuration = OutboundConfiguration()
+                configuration.callingHours = LocalTimeWindow(start: 0, end: 24 * 60)
+                configuration.trunk = "DAHDI/g1"
+                let scheduler = OutboundScheduler(store: pbx.store, client: pbx.client, board: pbx.board, configuration: configuration, queueOf: { $0.queue }, logger: Self.logger)
+                let reading = pbx.forwardHangups(to: scheduler)
+                defer { reading.cancel() }
+                let placing = try await scheduler.due().map { call, queue in Task { await scheduler.place(call, queue: queue) } }
+                try await waitUntil { pbx.server.callsUp == 1 }
+                #expect(scheduler.callsInFlight == 1)
+                pbx.server.dropClients()
+                try await waitUntil { pbx.client.connection == nil || pbx.board.snapshot().pbxs["pbx1"]?.staleSince != nil }
+                #expect(try await scheduler.due().isEmpty, "nothing is dialled while the link is down")
+                for call in placing { await call.value }
+                #expect(scheduler.callsInFlight == 0, "the call no longer holds its channel")
+            }
+        }
+
         /// No call is placed to a citizen who is still on a call with the helpline (the callback
         /// promised at the end of an IVR call was dialled while the caller still heard it).
         @Test func aCitizenStillOnTheLineIsNotDialled() async throws {
