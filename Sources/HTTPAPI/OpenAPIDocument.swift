@@ -186,7 +186,7 @@ paths:
           description: The report.
           content:
             application/json: {schema: {$ref: "#/components/schemas/DailyReport"}}
-            text/csv: {schema: {type: string, description: "day,department,calls_offered,calls_answered,calls_abandoned,service_level,average_wait_seconds,average_talk_seconds,registered,resolved,escalated,overdue"}}
+            text/csv: {schema: {type: string, description: "day,department,calls_offered,calls_answered,calls_abandoned,service_level,average_wait_seconds,average_talk_seconds,registered,resolved,escalated,overdue,calls_left"}}
         "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
         "403": {$ref: "#/components/responses/Forbidden"}
@@ -559,7 +559,8 @@ components:
               department: {type: string}
               calls_offered: {type: integer, description: Callers who joined the department's queues that day.}
               calls_answered: {type: integer}
-              calls_abandoned: {type: integer}
+              calls_abandoned: {type: integer, description: Callers who hung up while waiting.}
+              calls_left: {type: integer, description: "Callers the queue let go unanswered (no seat left, a timeout), from Asterisk's queue_log."}
               service_level: {type: [number, "null"], description: Percent of the offered calls answered within service_level_seconds.}
               average_wait_seconds: {type: [number, "null"], description: Of the answered calls.}
               average_talk_seconds: {type: [number, "null"]}

@@ -21,6 +21,8 @@ struct ReportRoutes: Sendable {
             var callsOffered = 0
             var callsAnswered = 0
             var callsAbandoned = 0
+            /// Let go unanswered by the queue (no seat left, a timeout): from queue_log.
+            var callsLeft = 0
             /// Percent of the offered calls answered within the threshold.
             var serviceLevel: Double?
             var averageWaitSeconds: Double?
@@ -87,6 +89,7 @@ struct ReportRoutes: Sendable {
             line.callsOffered = calls.offered
             line.callsAnswered = calls.answered
             line.callsAbandoned = calls.abandoned
+            line.callsLeft = calls.left
             line.serviceLevel = calls.serviceLevel.map { ($0 * 10).rounded() / 10 }
             line.averageWaitSeconds = calls.averageWait.map { ($0 * 10).rounded() / 10 }
             line.averageTalkSeconds = calls.averageTalk.map { ($0 * 10).rounded() / 10 }
@@ -96,12 +99,12 @@ struct ReportRoutes: Sendable {
             from: Self.text(from), to: Self.text(to), utcOffsetSeconds: offset, serviceLevelSeconds: threshold,
             days: lines.values.sorted { ($0.day, $0.department) < ($1.day, $1.department) })
         guard csv else { return APIJSON.response(report) }
-        var text = "day,department,calls_offered,calls_answered,calls_abandoned,service_level,average_wait_seconds,average_talk_seconds,registered,resolved,escalated,overdue\r\n"
+        var text = "day,department,calls_offered,calls_answered,calls_abandoned,service_level,average_wait_seconds,average_talk_seconds,registered,resolved,escalated,overdue,calls_left\r\n"
         func number(_ value: Double?) -> String { value.map { String(format: "%.1f", $0) } ?? "" }
         for line in report.days {
             text += "\(line.day),\(Self.csvField(line.department)),\(line.callsOffered),\(line.callsAnswered),\(line.callsAbandoned),"
             text += "\(number(line.serviceLevel)),\(number(line.averageWaitSeconds)),\(number(line.averageTalkSeconds)),"
-            text += "\(line.registered),\(line.resolved),\(line.escalated),\(line.overdue)\r\n"
+            text += "\(line.registered),\(line.resolved),\(line.escalated),\(line.overdue),\(line.callsLeft)\r\n"
         }
         var response = APIJSON.text(text, contentType: "text/csv; charset=utf-8; header=present")
         response.headers[.contentDisposition] = "attachment; filename=\"helpline-daily-\(report.from)-\(report.to).csv\""

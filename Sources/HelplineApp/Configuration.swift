@@ -46,6 +46,10 @@ public struct HelplineConfiguration: Sendable {
     public var logLevel: Logger.Level = .info
     /// The AMI endpoints (one connection each). Defaults to none.
     public var amiEndpoints: [AMIClient.Configuration] = []
+    /// The queue_log file of each AMI endpoint that names one (`ami.endpoints[].queue_log`), by
+    /// endpoint name: the daemon follows it, so that the daily report has the queue calls of
+    /// times its AMI link was down. Defaults to none.
+    public var queueLogs: [String: String] = [:]
     /// The Unix-domain socket `helpline queues` talks to. Defaults to `helpline.sock` in the working directory.
     public var controlSocketPath = "helpline.sock"
     /// The folder of call-flow files. Defaults to `menus` in the working directory (the shipped flows).
@@ -170,11 +174,12 @@ public struct HelplineConfiguration: Sendable {
     static let amiKeys = ConfigurationKeys<Reading>([
         ("endpoints", { reading, reader, node, path throws(ConfigurationError) in
             for (index, item) in try reader.sequence(node, path: path).enumerated() {
-                let endpoint = try reader.amiEndpoint(item, path: "\(path)[\(index)]", environment: reading.environment, resolveSecrets: reading.resolveSecrets)
+                let (endpoint, queueLog) = try reader.amiEndpoint(item, path: "\(path)[\(index)]", environment: reading.environment, resolveSecrets: reading.resolveSecrets)
                 if reading.configuration.amiEndpoints.contains(where: { $0.name == endpoint.name }) {
                     throw reader.error(item, "\(path)[\(index)].name: '\(endpoint.name)' is used by an earlier endpoint")
                 }
                 reading.configuration.amiEndpoints.append(endpoint)
+                if let queueLog { reading.configuration.queueLogs[endpoint.name] = queueLog }
             }
         }),
     ])
@@ -262,12 +267,13 @@ extension ConfigurationReader {
 extension ConfigurationReader {
     static let amiKeys = [
         "name", "host", "port", "username", "secret", "secret_env", "md5_login", "events", "filters", "keepalive_interval",
-        "keepalive_timeout", "action_timeout", "reconnect_max_delay", "reconciliation_interval",
+        "keepalive_timeout", "action_timeout", "reconnect_max_delay", "reconciliation_interval", "queue_log",
     ]
 
     /// One `ami.endpoints` entry. The secret comes from `secret` or from the environment variable
-    /// `secret_env` names; it is never part of an error message.
-    func amiEndpoint(_ node: Node, path: String, environment: [String: String], resolveSecrets: Bool) throws(ConfigurationError) -> AMIClient.Configuration {
+    /// `secret_env` names; it is never part of an error message. Returns the endpoint and the
+    /// path of its queue_log, when it names one.
+    func amiEndpoint(_ node: Node, path: String, environment: [String: String], resolveSecrets: Bool) throws(ConfigurationError) -> (AMIClient.Configuration, queueLog: String?) {
         var fields: [String: Node] = [:]
         try mapping(node, path: path) { key, value throws(ConfigurationError) in
             guard Self.amiKeys.contains(key) else { throw unknownKey(value, path: path + "." + key, known: Self.amiKeys) }
@@ -315,7 +321,8 @@ extension ConfigurationReader {
             let interval = try duration(value, path: path + ".reconciliation_interval")
             configuration.reconciliationInterval = interval == .zero ? nil : interval
         }
-        return configuration
+        let queueLog = try fields["queue_log"].map { value throws(ConfigurationError) in try nonEmptyString(value, path: path + ".queue_log") }
+        return (configuration, queueLog)
     }
 
     static let tokenKeys = ["name", "sha256", "role", "department", "level"]

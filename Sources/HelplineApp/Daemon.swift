@@ -117,7 +117,8 @@ public struct HelplineDaemon: Sendable {
 
     /// Every call must be handled: a caller who gave up waiting in a queue
     /// (`QueueCallerAbandon`) is owed a callback to that queue (merged with any other callback
-    /// owed to the same number). Other events are ignored.
+    /// owed to the same number). Other events are ignored. ``PBXEvents`` calls it once the
+    /// caller's channel has hung up (app_queue sends the same event for a caller it lets go).
     public static func callbackForAbandonment(_ event: AMIMessage, pbx: String, directory: Directory?, store: any CallbackStore & QueueCallStore, logger: Logger) async {
         guard event.nameIs("QueueCallerAbandon"), let queue = event["Queue"], !queue.isEmpty,
               let caller = event["CallerIDNum"], caller.contains(where: \.isNumber), !caller.contains("unknown")
@@ -249,13 +250,13 @@ public struct HelplineDaemon: Sendable {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = amiClients.flatMap { client -> [ServiceGroupConfiguration.ServiceConfiguration] in
             let store = store, flows = flows, logger = logger, pbx = client.configuration.name
             let scheduler = outboundScheduler.flatMap { $0.pbx == pbx ? $0 : nil }
-            let events = AMIEventHandler(client: client) { event in
-                await Self.recordQueueCall(event, pbx: pbx, directory: flows.directory, store: store, logger: logger)
-                await Self.callbackForAbandonment(event, pbx: pbx, directory: flows.directory, store: store, logger: logger)
-                // An answered outbound call holds its channel until its channel hangs up.
-                if let scheduler, event.nameIs("Hangup"), let uniqueid = event["Uniqueid"] { scheduler.channelHungUp(uniqueid: uniqueid) }
+            let handler = PBXEvents(pbx: pbx, directory: { flows.directory }, store: store, scheduler: scheduler, logger: logger)
+            let events = AMIEventHandler(client: client) { event in await handler.handle(event) }
+            var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: events), .init(service: client)]
+            if let path = configuration.queueLogs[pbx] {
+                services.append(.init(service: QueueLogFollower(pbx: pbx, path: path, store: store, directory: { flows.directory }, logger: logger)))
             }
-            return [.init(service: events), .init(service: client)]
+            return services
         }
         services.append(.init(service: ControlServer(path: configuration.controlSocketPath, commands: Self.controlCommands(board: board, flows: flows), logger: logger)))
         services.append(.init(service: httpServer))

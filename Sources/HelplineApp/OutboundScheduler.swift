@@ -200,6 +200,10 @@ public final class OutboundScheduler: Service, Sendable {
     /// hangups seen before their call began to wait (a few, forgotten in bulk).
     private let talking = Mutex<(waiting: [String: CheckedContinuation<Void, Never>], ended: Set<String>, stopped: Bool)>(([:], [], false))
 
+    /// Answered callbacks still talking, by the uniqueid of their channel: an abandonment of
+    /// the queue on one of them is that callback's failed attempt (``callbackLeftQueue(uniqueid:)``).
+    private let answeredCallbacks = Mutex<[String: OutboundCall]>([:])
+
     /// The longest an answered call holds its channel when its `Hangup` never comes (the AMI
     /// link was lost during the call): then it is let go.
     static let longestCall: Duration = .seconds(2 * 3600)
@@ -380,7 +384,34 @@ public final class OutboundScheduler: Service, Sendable {
             logger.error("The outcome of an outbound call could not be stored; it goes back to the list on restart",
                          metadata: ["outbound.id": "\(call.id)", "error": "\(error)"])
         }
-        if let talkingOn { await untilHangup(of: talkingOn) }
+        if let talkingOn {
+            if call.kind == .callback { answeredCallbacks.withLock { $0[talkingOn] = call } }
+            await untilHangup(of: talkingOn)
+            if call.kind == .callback { answeredCallbacks.withLock { $0[talkingOn] = nil } }
+        }
+    }
+
+    /// The caller on channel `uniqueid` abandoned a queue (AMI `QueueCallerAbandon`). When the
+    /// channel is a callback this scheduler placed, the citizen answered but no seat did (they
+    /// hung up waiting, or the dialplan dropped the call): the same callback is due again after
+    /// `outbound.retry_no_answer`, until `outbound.max_attempts`, and true is returned, so that
+    /// no new callback is owed for it (a new one, due at once, would dial the citizen in a loop
+    /// whenever the queue drops calls). False for every other channel.
+    public func callbackLeftQueue(uniqueid: String) async -> Bool {
+        guard let call = answeredCallbacks.withLock({ $0.removeValue(forKey: uniqueid) }) else { return false }
+        let retry = pacing.configuration.retry
+        let attempts = call.attempts + 1
+        do {
+            let again = try await store.callbackLeftQueue(id: call.id, retryAt: now().addingTimeInterval(retry.afterNoAnswer.seconds), maximumAttempts: retry.maximumAttempts)
+            logger.notice(
+                again ? "A callback's citizen left the queue before a seat answered; the callback is due again"
+                    : "A callback's citizen left the queue before a seat answered; no attempts left",
+                metadata: ["outbound.id": "\(call.id)", "outbound.to": "\(PhoneNumber.masked(call.phone))", "outbound.attempt": "\(attempts)"])
+        } catch {
+            logger.error("A callback whose citizen left the queue could not be put back on the list",
+                         metadata: ["outbound.id": "\(call.id)", "error": "\(error)"])
+        }
+        return true
     }
 
     /// What an Originate's failure says about the call (Asterisk's dial reasons, PROTOCOL.md B7).

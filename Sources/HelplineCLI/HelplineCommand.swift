@@ -16,7 +16,7 @@ struct HelplineCommand: AsyncParsableCommand {
         commandName: "helpline",
         abstract: "The software side of a public grievance helpline on Asterisk.",
         version: HelplineDaemon.version,
-        subcommands: [Serve.self, Config.self, Queues.self, Db.self, Tickets.self, Outbox.self, Campaigns.self, RoutingCommand.self, Menus.self, Call.self, Prompts.self, Demo.self, Tokens.self])
+        subcommands: [Serve.self, Config.self, Queues.self, Db.self, Tickets.self, Outbox.self, Campaigns.self, RoutingCommand.self, Menus.self, QueueLogCommand.self, Call.self, Prompts.self, Demo.self, Tokens.self])
 }
 
 /// `helpline config`: configuration tools for administrators.
@@ -60,6 +60,7 @@ struct Config: AsyncParsableCommand {
             for endpoint in configuration.amiEndpoints {
                 // The secret is never printed.
                 print("  ami.endpoint     \(endpoint.name) \(endpoint.username)@\(endpoint.host):\(endpoint.port) (\(endpoint.md5Login ? "MD5 login" : "plain login"), events \(endpoint.events))")
+                if let queueLog = configuration.queueLogs[endpoint.name] { print("  ami.queue_log    \(endpoint.name) follows \(queueLog)") }
             }
             for note in configuration.outbound?.notes ?? [] { print("note: \(note)") }
         }

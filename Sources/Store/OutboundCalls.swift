@@ -218,6 +218,29 @@ extension TicketStore {
         }
     }
 
+    /// The citizen answered callback `id` but left the queue before a seat answered (hung up,
+    /// or the dialplan dropped the call): the callback is due again at `retryAt` while it has
+    /// made fewer than `maximumAttempts` attempts, and ends as failed after that, so a call
+    /// that fails in the queue is never dialled in a loop.
+    /// - Returns: whether the callback will be made again.
+    @discardableResult
+    public func callbackLeftQueue(id: Int64, retryAt: Date, maximumAttempts: Int = CallRetry.standard.maximumAttempts) async throws -> Bool {
+        let next = Timestamp.text(retryAt)
+        return try await groupCommitWrite { db in
+            guard let attempts = try Int.fetchOne(
+                db.cachedStatement(sql: "SELECT attempts FROM callbacks WHERE id = ? AND status IN ('dialling', 'done')"), arguments: [id])
+            else { return false }
+            if attempts < maximumAttempts {
+                try db.cachedStatement(sql: "UPDATE callbacks SET status = 'pending', next_attempt_at = ?, last_result = 'answered, left the queue before a seat answered' WHERE id = ?")
+                    .execute(arguments: [next, id])
+                return true
+            }
+            try db.cachedStatement(sql: "UPDATE callbacks SET status = 'failed', last_result = 'answered, left the queue before a seat answered; no attempts left' WHERE id = ?")
+                .execute(arguments: [id])
+            return false
+        }
+    }
+
     /// The feedback calls of a ticket, oldest first (for the desk and tests).
     public func feedbackCalls(ticket number: String) async throws -> [(status: String, attempts: Int, lastResult: String?)] {
         try await database.writer.read { db in

@@ -255,6 +255,39 @@ enum Schema {
                 CREATE INDEX queue_calls_by_day ON queue_calls (joined_at, department);
                 """)
         }
+        migrator.registerMigration("009 queue calls that left unanswered, and the queue_log read") { db in
+            // `left`: the caller left the queue unanswered (app_queue's EXITWITHTIMEOUT,
+            // EXITEMPTY, EXITWITHKEY), which only queue_log tells. SQLite cannot change a CHECK
+            // constraint, so the table is copied into one that allows it.
+            // `queue_log_positions`: how far each PBX's queue_log has been read, and which
+            // file (device and inode) that offset belongs to.
+            try db.execute(sql: """
+                CREATE TABLE queue_calls_new (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    pbx TEXT NOT NULL,
+                    uniqueid TEXT NOT NULL,
+                    queue TEXT NOT NULL,
+                    department TEXT,
+                    caller_number TEXT,
+                    joined_at DATETIME NOT NULL,
+                    outcome TEXT NOT NULL DEFAULT 'waiting' CHECK (outcome IN ('waiting', 'answered', 'abandoned', 'left')),
+                    wait_seconds INTEGER,
+                    talk_seconds INTEGER,
+                    member TEXT,
+                    UNIQUE (pbx, uniqueid, queue)
+                );
+                INSERT INTO queue_calls_new SELECT * FROM queue_calls;
+                DROP TABLE queue_calls;
+                ALTER TABLE queue_calls_new RENAME TO queue_calls;
+                CREATE INDEX queue_calls_by_day ON queue_calls (joined_at, department);
+                CREATE TABLE queue_log_positions (
+                    pbx TEXT PRIMARY KEY,
+                    file TEXT NOT NULL,
+                    offset INTEGER NOT NULL,
+                    read_at DATETIME NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 }

@@ -112,6 +112,12 @@ public protocol OutboundCallStore: Sendable {
     @discardableResult
     func feedbackNotGiven(ticket number: String, retryAt: Date, maximumAttempts: Int) async throws -> Bool
 
+    /// The citizen answered callback `id` but left the queue before a seat answered: due again
+    /// at `retryAt` while fewer than `maximumAttempts` attempts were made, else failed.
+    /// Returns whether it will be made again.
+    @discardableResult
+    func callbackLeftQueue(id: Int64, retryAt: Date, maximumAttempts: Int) async throws -> Bool
+
     /// The feedback calls of a ticket, oldest first.
     func feedbackCalls(ticket number: String) async throws -> [(status: String, attempts: Int, lastResult: String?)]
 }
@@ -200,6 +206,17 @@ public protocol QueueCallStore: Sendable {
     /// Calls per local day and department that joined a queue from `start` up to `end`;
     /// `threshold` is the service level's answer time, seconds.
     func dailyCallFigures(from start: Date, to end: Date, utcOffset: Int, threshold: Int) async throws -> [DailyCallFigures]
+
+    /// Records events read from `pbx`'s queue_log, each at its own time, and moves the read
+    /// position to `position` (when given) in the same transaction; events already recorded
+    /// change nothing.
+    func recordQueueLog(_ events: [(event: QueueCallEvent, at: Date)], pbx: String, position: QueueLogPosition?) async throws
+
+    /// How far `pbx`'s queue_log has been read; nil before the first read.
+    func queueLogPosition(pbx: String) async throws -> QueueLogPosition?
+
+    /// The daily figures of `pbx` per local day and queue (``DailyCallFigures/queue`` set).
+    func dailyQueueFigures(pbx: String, from start: Date, to end: Date, utcOffset: Int, threshold: Int) async throws -> [DailyCallFigures]
 }
 
 /// The figures of the dashboard, the reports and `/metrics`.

@@ -35,6 +35,10 @@ import Yams
         try await event(.abandoned(uniqueid: "q.3", queue: "water-overflow", waited: 41), 259)  // repeated: no change
         // Answered before the daemon saw it join (it started meanwhile): the join is inferred.
         try await event(.answered(uniqueid: "q.4", queue: "helpline-general", waited: 2, member: nil), 100)
+        // Let go unanswered when no seat was left (queue_log's EXITEMPTY): offered, not abandoned.
+        try await event(.joined(uniqueid: "q.5", queue: "roads-l1", department: "roads", callerNumber: nil), 90)
+        try await event(.abandoned(uniqueid: "q.5", queue: "roads-l1", waited: 12), 78)
+        try await event(.left(uniqueid: "q.5", queue: "roads-l1", waited: 12), 78)
         return fixture
     }
 
@@ -43,13 +47,13 @@ import Yams
             let response = try await client.execute(uri: "/api/v1/reports/daily?from=2026-09-21&to=2026-09-21", method: .get, headers: Caller.monitor.headers)
             #expect(response.json["service_level_seconds"] as? Int == 20)
             let lines = (response.json["days"] as? [[String: Any]] ?? []).map { line in
-                ["department", "calls_offered", "calls_answered", "calls_abandoned", "service_level", "average_wait_seconds", "average_talk_seconds"]
+                ["department", "calls_offered", "calls_answered", "calls_abandoned", "calls_left", "service_level", "average_wait_seconds", "average_talk_seconds"]
                     .map { line[$0].map { "\($0)" } ?? "-" }.joined(separator: " ")
             }
-            #expect(lines == ["general 1 1 0 100 2 -", "roads 0 0 0 - - -", "water 3 2 1 33.3 17.5 100"], "\(lines)")
+            #expect(lines == ["general 1 1 0 0 100 2 -", "roads 1 0 0 1 0 - -", "water 3 2 1 0 33.3 17.5 100"], "\(lines)")
             let stricter = try await client.execute(
                 uri: "/api/v1/reports/daily?from=2026-09-21&to=2026-09-21&service_level_seconds=4&format=csv", method: .get, headers: Caller.monitor.headers)
-            #expect(stricter.text.contains("\r\n2026-09-21,water,3,2,1,0.0,17.5,100.0,1,3,1,0\r\n"), "\(stricter.text)")
+            #expect(stricter.text.contains("\r\n2026-09-21,water,3,2,1,0.0,17.5,100.0,1,3,1,0,0\r\n"), "\(stricter.text)")
             let bad = try await client.execute(uri: "/api/v1/reports/daily?service_level_seconds=0", method: .get, headers: Caller.monitor.headers)
             #expect(bad.status == .badRequest)
         }
@@ -80,10 +84,10 @@ import Yams
                 #expect(response.status == .ok)
                 #expect(response.headers[.contentType]?.hasPrefix("text/csv") == true)
                 #expect(response.text == """
-                    day,department,calls_offered,calls_answered,calls_abandoned,service_level,average_wait_seconds,average_talk_seconds,registered,resolved,escalated,overdue\r
-                    2026-09-21,general,1,1,0,100.0,2.0,,0,0,0,0\r
-                    2026-09-21,roads,0,0,0,,,,0,0,0,1\r
-                    2026-09-21,water,3,2,1,33.3,17.5,100.0,1,3,1,0\r
+                    day,department,calls_offered,calls_answered,calls_abandoned,service_level,average_wait_seconds,average_talk_seconds,registered,resolved,escalated,overdue,calls_left\r
+                    2026-09-21,general,1,1,0,100.0,2.0,,0,0,0,0,0\r
+                    2026-09-21,roads,1,0,0,0.0,,,0,0,0,1,1\r
+                    2026-09-21,water,3,2,1,33.3,17.5,100.0,1,3,1,0,0\r
 
                     """, "\(response.text)")
             }

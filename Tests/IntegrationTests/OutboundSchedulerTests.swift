@@ -144,6 +144,54 @@ extension Integration {
             }
         }
 
+        /// A callback the citizen answered but whose queue call ended before a seat answered (a
+        /// scratch Asterisk 22 dropped callers at a missing announcement) is the same callback's
+        /// failed attempt, due again after retry_no_answer: not a new callback due at once, which
+        /// dialled the citizen every two seconds.
+        @Test func aCallbackThatLeavesTheQueueUnansweredIsRetriedNotRepeated() async throws {
+            try await ConnectedPBX.run { pbx in
+                let (server, client, store) = (pbx.server, pbx.client, pbx.store)
+                server.behaviour.withLock { $0.holdCallsAfterAnswer = true }
+                let now = Date()
+                let id = try await store.addCallback(callerNumber: "9876500060", callUniqueid: "in.60", department: nil, queue: "dept-health", reason: "IVR: callback", at: now.addingTimeInterval(-2))
+                var configuration = OutboundConfiguration()
+                configuration.callingHours = LocalTimeWindow(start: 0, end: 24 * 60)
+                configuration.trunk = "DAHDI/g1"
+                let scheduler = OutboundScheduler(store: store, client: client, board: pbx.board, configuration: configuration, queueOf: { $0.queue }, logger: Self.logger)
+                let handler = PBXEvents(pbx: "pbx1", directory: { nil }, store: store, scheduler: scheduler, logger: Self.logger)
+                let answeredOn = Mutex<String?>(nil)
+                let reading = Task {
+                    for await event in client.events {
+                        if event.nameIs("OriginateResponse") { answeredOn.withLock { $0 = event["Uniqueid"] } }
+                        await handler.handle(event)
+                    }
+                }
+                defer { reading.cancel() }
+
+                let placing = try await scheduler.due().map { call, queue in Task { await scheduler.place(call, queue: queue) } }
+                try await waitUntil { server.callsUp == 1 && answeredOn.withLock { $0 } != nil }
+                let uniqueid = try #require(answeredOn.withLock { $0 })
+                #expect(try await store.callback(id: id)?.status == "done")
+
+                // The callback's channel abandons its queue (Asterisk 22's event, on this
+                // channel), then hangs up with the rest of the call.
+                let abandon = String(decoding: try AbandonCallbackTests.capturedEvent("QueueCallerAbandon"), as: UTF8.self)
+                    .replacingOccurrences(of: "astlab-1795329069.80", with: uniqueid)
+                server.push(Array(abandon.utf8))
+                try await waitUntil { handler.abandonmentsWaiting == 1 }
+                server.endHeldCalls()
+                for call in placing { await call.value }
+                try await waitUntil { handler.abandonmentsWaiting == 0 }
+
+                let retried = try #require(try await store.callback(id: id))
+                #expect(retried.status == "pending" && retried.attempts == 1)
+                #expect(retried.lastResult == "answered, left the queue before a seat answered")
+                #expect(try await store.dueOutboundCalls(at: Date().addingTimeInterval(60)).isEmpty, "not due at once")
+                let later = try await store.dueOutboundCalls(at: Date().addingTimeInterval(configuration.retry.afterNoAnswer.seconds + 60))
+                #expect(later.map(\.id) == [id], "the same callback, and no new one")
+            }
+        }
+
         /// A call whose Hangup can no longer come (the AMI link dropped while it was up) does not
         /// hold its channel for hours: it is let go while the link is down.
         @Test(.timeLimit(.minutes(1))) func anAnsweredCallIsLetGoWhenTheLinkDrops() async throws {
