@@ -20,13 +20,17 @@ extension Integration {
             ],
             categories: [], districts: [], officers: [], generalQueues: ["pbx1": "helpline-general"])
 
-        /// What the file says per queue, counted here from its lines (not through the parser).
+        /// What the file says per queue, counted here from its lines (not through the parser):
+        /// offered, answered, abandoned and left, each call once (app_queue wrote one call's
+        /// ENTERQUEUE twice).
         static func expected(_ bytes: [UInt8]) -> [String: [Int]] {
             var figures: [String: [Int]] = [:]
+            var seen: Set<[Substring]> = []
             for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
                 let fields = line.split(separator: "|", omittingEmptySubsequences: false)
                 let index = ["ENTERQUEUE": 0, "CONNECT": 1, "ABANDON": 2, "EXITEMPTY": 3, "EXITWITHTIMEOUT": 3, "EXITWITHKEY": 3][String(fields[4])]
-                if let index { figures[String(fields[2]), default: [0, 0, 0, 0]][index] += 1 }
+                guard let index, seen.insert([fields[1], fields[2], fields[4]]).inserted else { continue }
+                figures[String(fields[2]), default: [0, 0, 0, 0]][index] += 1
             }
             return figures
         }
