@@ -16,7 +16,7 @@ struct HelplineCommand: AsyncParsableCommand {
         commandName: "helpline",
         abstract: "The software side of a public grievance helpline on Asterisk.",
         version: HelplineDaemon.version,
-        subcommands: [Serve.self, Config.self, Queues.self, Db.self, Tickets.self, Outbox.self, Campaigns.self, RoutingCommand.self, Menus.self, QueueLogCommand.self, Call.self, Prompts.self, Demo.self, Tokens.self])
+        subcommands: [Serve.self, Config.self, Queues.self, Db.self, Tickets.self, Outbox.self, Campaigns.self, RoutingCommand.self, Menus.self, QueueLogCommand.self, Call.self, Prompts.self, Demo.self, Tokens.self, Users.self])
 }
 
 /// `helpline config`: configuration tools for administrators.

@@ -288,6 +288,43 @@ enum Schema {
                 );
                 """)
         }
+        migrator.registerMigration("010 accounts, their sessions and the audit log") { db in
+            // People's accounts (the password as a bcrypt hash), their signed-in sessions (the
+            // SHA-256 of the cookie's token, never the token), and who changed which account.
+            try db.execute(sql: """
+                CREATE TABLE accounts (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    login TEXT NOT NULL UNIQUE,
+                    name TEXT NOT NULL,
+                    password_hash TEXT NOT NULL,
+                    role TEXT NOT NULL CHECK (role IN ('agent', 'supervisor', 'officer', 'monitor', 'administrator')),
+                    department TEXT,
+                    districts TEXT NOT NULL DEFAULT '[]',
+                    level TEXT CHECK (level IN ('L1', 'L2')),
+                    disabled_at DATETIME,
+                    created_at DATETIME NOT NULL,
+                    password_changed_at DATETIME NOT NULL
+                );
+                CREATE TABLE account_sessions (
+                    token_sha256 TEXT PRIMARY KEY,
+                    account_id INTEGER NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+                    csrf TEXT NOT NULL,
+                    created_at DATETIME NOT NULL,
+                    last_seen_at DATETIME NOT NULL,
+                    expires_at DATETIME NOT NULL
+                );
+                CREATE INDEX account_sessions_by_account ON account_sessions (account_id);
+                CREATE TABLE audit_log (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    at DATETIME NOT NULL,
+                    actor TEXT NOT NULL,
+                    action TEXT NOT NULL,
+                    subject TEXT NOT NULL,
+                    detail TEXT NOT NULL
+                );
+                CREATE INDEX audit_log_by_subject ON audit_log (subject, at);
+                """)
+        }
         return migrator
     }
 }

@@ -41,6 +41,10 @@ public struct StoreError: Error, Sendable, CustomStringConvertible, Equatable {
         public static let newerSchema = Code(description: "newer_schema")
         /// A backup or check could not do its job.
         public static let maintenanceFailed = Code(description: "maintenance_failed")
+        /// No account has the login.
+        public static let unknownAccount = Code(description: "unknown_account")
+        /// An account with the login exists already.
+        public static let duplicateLogin = Code(description: "duplicate_login")
     }
 
     /// What kind of refusal or failure.

@@ -255,7 +255,7 @@ public protocol StoreHealth: Sendable {
 /// Everything a store backend provides: the daemon, its IVR actions and the HTTP API work over
 /// it. ``TicketStore`` (SQLite) is one; another backend conforms to each part and passes the
 /// same contract tests.
-public typealias HelplineStore = TicketRepository & CallRecorder & CallbackStore & OutboundCallStore & CampaignStore & OutboxStore & QueueCallStore & ReportFigures & StoreHealth
+public typealias HelplineStore = TicketRepository & CallRecorder & CallbackStore & OutboundCallStore & CampaignStore & OutboxStore & QueueCallStore & ReportFigures & StoreHealth & AccountStore
 
 extension TicketStore: TicketRepository {}
 extension TicketStore: CallRecorder {}

@@ -27,7 +27,7 @@ import Testing
         "IVR": ["AGIServer", "YAMLSupport", "Yams"],
         "HTTPAPI": [
             "AGIServer", "AMIClient", "HelplineDomain", "Routing", "Store",
-            "Hummingbird", "NIOCore", "Logging", "Metrics", "CoreMetrics", "Prometheus", "ServiceLifecycle", "Crypto",
+            "Hummingbird", "HummingbirdBcrypt", "NIOCore", "Logging", "Metrics", "CoreMetrics", "Prometheus", "ServiceLifecycle", "Crypto",
         ],
         "HelplineApp": libraries.union([
             "NIOCore", "NIOPosix", "Logging", "Metrics", "CoreMetrics", "Prometheus", "ServiceLifecycle", "UnixSignals",

@@ -23,7 +23,9 @@ extension Integration {
 
         /// Runs `helpline` with `arguments` (and `environment` added to this process's), returning
         /// its exit status, standard error and standard output.
-        static func run(_ arguments: [String], in directory: URL, environment: [String: String] = [:]) async throws -> (Int32, String, String) {
+        /// Runs the built `helpline` with `arguments` in `directory`, `input` on its standard
+        /// input (none: an empty one); returns its exit status, standard error and standard output.
+        static func run(_ arguments: [String], in directory: URL, environment: [String: String] = [:], input: String = "") async throws -> (Int32, String, String) {
             let process = Process()
             process.executableURL = binary
             process.arguments = arguments
@@ -31,9 +33,13 @@ extension Integration {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
             let errors = Pipe()
             let output = Pipe()
+            let standardInput = Pipe()
             process.standardError = errors
             process.standardOutput = output
+            process.standardInput = standardInput
             try process.run()
+            standardInput.fileHandleForWriting.write(Data(input.utf8))
+            try standardInput.fileHandleForWriting.close()
             // Standard output is read on another thread so neither pipe can fill and stall the child.
             let printed = Task.detached { output.fileHandleForReading.readDataToEndOfFile() }
             let complaints = errors.fileHandleForReading.readDataToEndOfFile()
