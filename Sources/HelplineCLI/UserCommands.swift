@@ -67,12 +67,7 @@ struct Users: AsyncParsableCommand {
         }
     }
 
-    static func describe(_ account: Account) -> String {
-        var scope = account.scope.department.map { "department \($0)" } ?? "every department"
-        if !account.scope.districts.isEmpty { scope += ", districts \(account.scope.districts.joined(separator: ","))" }
-        if let level = account.scope.level { scope += ", \(level.rawValue)" }
-        return "\(account.role.rawValue) (\(scope))"
-    }
+    static func describe(_ account: Account) -> String { Account.describe(account.role, account.scope) }
 
     /// `helpline users add LOGIN`.
     struct Add: AsyncParsableCommand {

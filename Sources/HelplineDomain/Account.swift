@@ -50,6 +50,15 @@ public struct Account: Codable, Sendable, Hashable {
     public var disabledAt: Date?
     public var createdAt: Date
 
+    /// The role and scope in words: `officer of department water, districts 05, at L1`,
+    /// `agent of every department` (the audit log and `helpline users` say it so).
+    public static func describe(_ role: AccountRole, _ scope: AccountScope) -> String {
+        var text = "\(role.rawValue) of " + (scope.department.map { "department \($0)" } ?? "every department")
+        if !scope.districts.isEmpty { text += ", districts \(scope.districts.joined(separator: ", "))" }
+        if let level = scope.level { text += ", at \(level.rawValue)" }
+        return text
+    }
+
     /// An account.
     public init(id: Int64, login: String, name: String, role: AccountRole, scope: AccountScope, disabledAt: Date? = nil, createdAt: Date) {
         self.id = id

@@ -62,7 +62,7 @@ extension TicketStore: AccountStore {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [login, trimmed, passwordHash, role.rawValue, scope.department, Self.districtsText(scope.districts), scope.level?.rawValue, time, time])
             let account = Account(id: db.lastInsertedRowID, login: login, name: trimmed, role: role, scope: scope, createdAt: now)
-            try Self.audit(db, at: now, actor: actor, action: "account.add", subject: login, detail: "\(trimmed), \(Self.describe(role, scope))")
+            try Self.audit(db, at: now, actor: actor, action: "account.add", subject: login, detail: "\(trimmed), \(Account.describe(role, scope))")
             return account
         }
     }
@@ -108,13 +108,13 @@ extension TicketStore: AccountStore {
         if let problem = Account.scopeProblem(role: role, scope: scope) { throw StoreError.invalidArgument(problem) }
         return try await groupCommitWrite { db in
             var account = try Self.existing(db, login: login)
-            let before = Self.describe(account.role, account.scope)
+            let before = Account.describe(account.role, account.scope)
             account.role = role
             account.scope = scope
             try db.execute(sql: "UPDATE accounts SET role = ?, department = ?, districts = ?, level = ? WHERE id = ?",
                            arguments: [role.rawValue, scope.department, Self.districtsText(scope.districts), scope.level?.rawValue, account.id])
             // A session keeps the account, so the new role applies to its next request.
-            try Self.audit(db, at: now, actor: actor, action: "account.role", subject: login, detail: "\(before) → \(Self.describe(role, scope))")
+            try Self.audit(db, at: now, actor: actor, action: "account.role", subject: login, detail: "\(before) → \(Account.describe(role, scope))")
             return account
         }
     }
@@ -146,9 +146,8 @@ extension TicketStore: AccountStore {
     public func session(tokenSHA256: String, idle: TimeInterval, at now: Date = Date()) async throws -> (account: Account, csrf: String)? {
         try await groupCommitWrite { db in
             guard let row = try Row.fetchOne(db, sql: """
-                SELECT \(Self.accountColumns.split(separator: ",").map { "a." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")),
-                    s.csrf, s.last_seen_at, s.expires_at
-                FROM account_sessions s JOIN accounts a ON a.id = s.account_id WHERE s.token_sha256 = ?
+                SELECT accounts.*, s.csrf, s.last_seen_at, s.expires_at
+                FROM account_sessions s JOIN accounts ON accounts.id = s.account_id WHERE s.token_sha256 = ?
                 """, arguments: [tokenSHA256])
             else { return nil }
             let account = Self.account(row)
@@ -189,14 +188,6 @@ extension TicketStore: AccountStore {
 
     static func districtsText(_ districts: [String]) -> String {
         String(decoding: (try? JSONEncoder().encode(districts)) ?? Data("[]".utf8), as: UTF8.self)
-    }
-
-    /// `officer of water, districts 05, 07, at L1`; `agent of every department`.
-    static func describe(_ role: AccountRole, _ scope: AccountScope) -> String {
-        var text = "\(role.rawValue) of " + (scope.department.map { "department \($0)" } ?? "every department")
-        if !scope.districts.isEmpty { text += ", districts \(scope.districts.joined(separator: ", "))" }
-        if let level = scope.level { text += ", at \(level.rawValue)" }
-        return text
     }
 
     static func audit(_ db: Database, at now: Date, actor: String, action: String, subject: String, detail: String) throws {

@@ -206,16 +206,19 @@ extension TicketStore {
                     WHERE t.number = ? AND t.status = 'resolved' AND f.status IN ('dialling', 'done') ORDER BY f.id DESC LIMIT 1
                     """), arguments: [number])
             else { return false }
-            let (id, attempts): (Int64, Int) = (row[0], row[1])
-            if attempts < maximumAttempts {
-                try db.cachedStatement(sql: "UPDATE feedback_calls SET status = 'pending', next_attempt_at = ?, last_result = 'answered, nothing pressed' WHERE id = ?")
-                    .execute(arguments: [next, id])
-                return true
-            }
-            try db.cachedStatement(sql: "UPDATE feedback_calls SET status = 'failed', last_result = 'answered, nothing pressed; no attempts left' WHERE id = ?")
-                .execute(arguments: [id])
-            return false
+            return try Self.callAgainOrFail(db, table: "feedback_calls", id: row[0], attempts: row[1], maximumAttempts: maximumAttempts, next: next, result: "answered, nothing pressed")
         }
+    }
+
+    /// An answered call that did not do its job: pending again at `next` while it has made
+    /// fewer than `maximumAttempts` attempts, failed after that. Returns whether it is made again.
+    static func callAgainOrFail(_ db: Database, table: String, id: Int64, attempts: Int, maximumAttempts: Int, next: String, result: String) throws -> Bool {
+        if attempts < maximumAttempts {
+            try db.cachedStatement(sql: "UPDATE \(table) SET status = 'pending', next_attempt_at = ?, last_result = ? WHERE id = ?").execute(arguments: [next, result, id])
+            return true
+        }
+        try db.cachedStatement(sql: "UPDATE \(table) SET status = 'failed', last_result = ? WHERE id = ?").execute(arguments: [result + "; no attempts left", id])
+        return false
     }
 
     /// The citizen answered callback `id` but left the queue before a seat answered (hung up,
@@ -230,14 +233,7 @@ extension TicketStore {
             guard let attempts = try Int.fetchOne(
                 db.cachedStatement(sql: "SELECT attempts FROM callbacks WHERE id = ? AND status IN ('dialling', 'done')"), arguments: [id])
             else { return false }
-            if attempts < maximumAttempts {
-                try db.cachedStatement(sql: "UPDATE callbacks SET status = 'pending', next_attempt_at = ?, last_result = 'answered, left the queue before a seat answered' WHERE id = ?")
-                    .execute(arguments: [next, id])
-                return true
-            }
-            try db.cachedStatement(sql: "UPDATE callbacks SET status = 'failed', last_result = 'answered, left the queue before a seat answered; no attempts left' WHERE id = ?")
-                .execute(arguments: [id])
-            return false
+            return try Self.callAgainOrFail(db, table: "callbacks", id: id, attempts: attempts, maximumAttempts: maximumAttempts, next: next, result: "answered, left the queue before a seat answered")
         }
     }
 

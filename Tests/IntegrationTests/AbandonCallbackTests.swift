@@ -25,7 +25,13 @@ extension Integration {
                 if message.contains("Uniqueid: \(uniqueid)\r\n") { return Array(message.utf8) }
                 from = end.upperBound
             }
-            throw TimedOut(limit: .zero)
+            throw NotInCapture(name: name, uniqueid: uniqueid)
+        }
+
+        struct NotInCapture: Error, CustomStringConvertible {
+            var name: String
+            var uniqueid: String
+            var description: String { "no \(name) event of \(uniqueid) in the capture" }
         }
 
         /// A PBX's event handler on a real AMI connection to the fake server, a store on a real

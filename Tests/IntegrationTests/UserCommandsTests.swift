@@ -19,7 +19,7 @@ extension Integration {
             let (added, addErrors, addOutput) = try await CLI.run(
                 ["users", "add", "asha.devi", "--name", "Asha Devi", "--role", "officer", "--department", "water", "--districts", "05,07", "--level", "L1"], in: directory, environment: user)
             #expect(added == 0, "\(addErrors)")
-            #expect(addOutput.contains("asha.devi: added, officer (department water, districts 05,07, L1)"), "\(addOutput)")
+            #expect(addOutput.contains("asha.devi: added, officer of department water, districts 05, 07, at L1"), "\(addOutput)")
             // The generated password, shown once, is the one that signs in.
             let password = try #require(addOutput.components(separatedBy: "password: ").dropFirst().first?.split(separator: " ").first.map(String.init))
             let credentials = try #require(try await store.credentials(login: "asha.devi"))
@@ -59,8 +59,8 @@ extension Integration {
             #expect(!AccountPasswords.verify(password, hash: try #require(try await store.credentials(login: "asha.devi")).passwordHash), "the old password no longer works")
 
             let (_, _, list) = try await CLI.run(["users", "list"], in: directory)
-            #expect(list.contains("asha.devi") && list.contains("active    supervisor (department roads)"), "\(list)")
-            #expect(list.contains("ravi") && list.contains("disabled  agent (department water)"), "\(list)")
+            #expect(list.contains("asha.devi") && list.contains("active    supervisor of department roads"), "\(list)")
+            #expect(list.contains("ravi") && list.contains("disabled  agent of department water"), "\(list)")
             let (_, _, audit) = try await CLI.run(["users", "audit", "asha.devi"], in: directory)
             let actions = audit.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true)[2] }
             #expect(actions == ["account.password", "account.role", "account.add"], "\(audit)")
